@@ -1,0 +1,337 @@
+//! The raw, address-based API: the one narrow surface through which the
+//! `racedet` crate (and, later, a `__tsan_*` C ABI) tells the engine about
+//! accesses and synchronisation. Every function is a no-op costing one
+//! relaxed load and a branch while detection is off.
+//!
+//! Addresses are plain `usize`s and call sites are [`Site`]s, never Rust
+//! references to the accessed data: the engine works for foreign memory.
+
+use crate::atomic::{self, Ordering};
+use crate::clock::VectorClock;
+use crate::report::{self, CurrentAccess, ObjectDesc};
+use crate::rt::{self, enabled, runtime, with_thread};
+use crate::shadow::{AccessKind, ShadowWord, word_masks};
+use crate::site::Site;
+use crate::sync::SyncVar;
+use crate::thread::ThreadState;
+
+/// Checks and records an access of `size` bytes at `addr` (any alignment;
+/// sizes above 8 or spanning words are split).
+#[inline]
+pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
+    if !enabled() || size == 0 {
+        return;
+    }
+    with_thread(|thr| access_in(thr, addr, size, kind, site));
+}
+
+fn access_in(thr: &mut ThreadState, addr: usize, size: usize, kind: AccessKind, site: Site) {
+    let rt = runtime();
+    if kind.is_atomic() && !rt.options.report_atomic_races {
+        return;
+    }
+    let acc = thr.accessor();
+    let clipped = size.min(u8::MAX as usize) as u8;
+    for (word, mask, _) in word_masks(addr, size) {
+        if let Some(conflict) = rt.shadow.word(word).access(&acc, kind, mask, clipped, site) {
+            let cur = CurrentAccess {
+                kind,
+                addr,
+                size,
+                site,
+            };
+            report::race(thr, cur, conflict, None);
+            // One report per access, as TSan: the shadow is updated anyway.
+            return;
+        }
+    }
+}
+
+/// A plain read of `size` bytes (1, 2, 4, 8 or any range).
+#[inline]
+pub fn read(addr: usize, size: usize, site: Site) {
+    access(addr, size, AccessKind::Read, site);
+}
+
+/// A plain write of `size` bytes.
+#[inline]
+pub fn write(addr: usize, size: usize, site: Site) {
+    access(addr, size, AccessKind::Write, site);
+}
+
+/// A read of the range `[addr, addr + len)` (memcpy source and the like).
+pub fn read_range(addr: usize, len: usize, site: Site) {
+    access(addr, len, AccessKind::Read, site);
+}
+
+/// A write of the range `[addr, addr + len)`.
+pub fn write_range(addr: usize, len: usize, site: Site) {
+    access(addr, len, AccessKind::Write, site);
+}
+
+/// The memory `[addr, addr + len)` was freed or reused: forget its history
+/// and any sync object in it, so a new object there starts clean.
+pub fn reset_range(addr: usize, len: usize) {
+    if !enabled() {
+        return;
+    }
+    let rt = runtime();
+    rt.shadow.reset_range(addr, len);
+    rt.sync.reset_range(addr, len);
+}
+
+/// An atomic load at `addr` with `order` (happens-before through the
+/// location's release clock; recorded as an atomic read in the shadow).
+pub fn atomic_load(addr: usize, size: usize, order: Ordering, site: Site) {
+    atomic_op(addr, size, AccessKind::AtomicLoad, order, site);
+}
+
+/// An atomic store.
+pub fn atomic_store(addr: usize, size: usize, order: Ordering, site: Site) {
+    atomic_op(addr, size, AccessKind::AtomicStore, order, site);
+}
+
+/// A successful atomic read-modify-write (swap, fetch_*, successful CAS).
+pub fn atomic_rmw(addr: usize, size: usize, order: Ordering, site: Site) {
+    atomic_op(addr, size, AccessKind::AtomicRmw, order, site);
+}
+
+/// A failed compare-exchange: a load with the failure ordering.
+pub fn atomic_cas_failed(addr: usize, size: usize, failure: Ordering, site: Site) {
+    atomic_op(addr, size, AccessKind::AtomicLoad, failure, site);
+}
+
+fn atomic_op(addr: usize, size: usize, kind: AccessKind, order: Ordering, site: Site) {
+    if !enabled() {
+        return;
+    }
+    let rt = runtime();
+    with_thread(|thr| {
+        access_in(thr, addr, size, kind, site);
+        rt.sync
+            .with(addr, true, |var| apply_atomic(var, thr, kind, order));
+    });
+}
+
+fn apply_atomic(var: &SyncVar, thr: &mut ThreadState, kind: AccessKind, order: Ordering) {
+    match kind {
+        AccessKind::AtomicLoad => atomic::load(var, thr, order),
+        AccessKind::AtomicStore => atomic::store(var, thr, order),
+        AccessKind::AtomicRmw => atomic::rmw(var, thr, order),
+        AccessKind::Read | AccessKind::Write => unreachable!("not an atomic access"),
+    }
+}
+
+/// `fence(order)` on the current thread.
+pub fn fence(order: Ordering) {
+    if !enabled() {
+        return;
+    }
+    with_thread(|thr| atomic::fence(thr, order));
+}
+
+/// Annotation: the current thread acquires what was released at `addr`.
+pub fn acquire(addr: usize) {
+    if !enabled() {
+        return;
+    }
+    with_thread(|thr| runtime().sync.with(addr, false, |v| v.acquire(thr)));
+}
+
+/// Annotation: the current thread releases into `addr` (joins with earlier releases).
+pub fn release(addr: usize) {
+    if !enabled() {
+        return;
+    }
+    with_thread(|thr| runtime().sync.with(addr, true, |v| v.release(thr)));
+}
+
+/// Annotation: the current thread releases into `addr`, replacing earlier releases.
+pub fn release_store(addr: usize) {
+    if !enabled() {
+        return;
+    }
+    with_thread(|thr| runtime().sync.with(addr, true, |v| v.release_store(thr)));
+}
+
+/// Happens-before operations on a [`SyncVar`] embedded in an object.
+/// `addr` identifies the object in reports (locks held).
+pub mod var {
+    use super::*;
+
+    macro_rules! var_op {
+        ($(#[$m:meta])* $name:ident => $method:ident) => {
+            $(#[$m])*
+            #[inline]
+            pub fn $name(var: &SyncVar) {
+                if !enabled() {
+                    return;
+                }
+                with_thread(|thr| var.$method(thr));
+            }
+        };
+    }
+
+    var_op!(/// `C_t ⊔= L`.
+        acquire => acquire);
+    var_op!(/// `L ⊔= C_t`, new epoch.
+        release => release);
+    var_op!(/// `L := C_t`, new epoch.
+        release_store => release_store);
+    var_op!(/// Shared (read) lock acquired.
+        read_lock_acquired => read_lock_acquired);
+    var_op!(/// Shared (read) unlock.
+        read_unlock => read_unlock);
+
+    /// Exclusive lock acquired at `addr`.
+    #[inline]
+    pub fn lock_acquired(var: &SyncVar, addr: usize) {
+        if !enabled() {
+            return;
+        }
+        with_thread(|thr| {
+            var.lock_acquired(thr);
+            thr.held_locks.push(addr);
+        });
+    }
+
+    /// Exclusive unlock of the lock at `addr`.
+    #[inline]
+    pub fn unlock(var: &SyncVar, addr: usize) {
+        if !enabled() {
+            return;
+        }
+        with_thread(|thr| {
+            if let Some(i) = thr.held_locks.iter().rposition(|a| *a == addr) {
+                thr.held_locks.remove(i);
+            }
+            var.unlock(thr);
+        });
+    }
+
+    /// Atomic load/store/rmw effect on an atomic's embedded release clock
+    /// (no shadow access: racedet's atomics cannot be touched non-atomically
+    /// except through `&mut`).
+    #[inline]
+    pub fn atomic(var: &SyncVar, kind: AccessKind, order: Ordering) {
+        if !enabled() {
+            return;
+        }
+        with_thread(|thr| apply_atomic(var, thr, kind, order));
+    }
+}
+
+/// A clock that travels with a message (channel send → receive).
+#[derive(Debug, Clone, Default)]
+pub struct MessageClock(Option<VectorClock>);
+
+impl MessageClock {
+    /// The sender's side: a snapshot of its clock, then a new epoch.
+    pub fn send() -> MessageClock {
+        if !enabled() {
+            return MessageClock(None);
+        }
+        MessageClock(with_thread(|thr| {
+            let mut c = VectorClock::new();
+            thr.release(&mut c);
+            c
+        }))
+    }
+
+    /// The receiver's side: acquires the snapshot.
+    pub fn receive(&self) {
+        if let Some(c) = &self.0 {
+            if enabled() {
+                with_thread(|thr| thr.acquire(c));
+            }
+        }
+    }
+}
+
+/// A racedet-owned object (RaceMap, RaceCell, ...) with its shadow inline:
+/// whole-object reads and writes, checked without any table lookup, named
+/// in reports, and forgotten when the object dies.
+pub struct Object {
+    word: ShadowWord,
+    desc: ObjectDesc,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("kind", &self.desc.kind)
+            .field("name", &self.desc.name)
+            .finish()
+    }
+}
+
+impl Object {
+    /// A new object of `kind` ("RaceMap", ...) created at `site`.
+    pub fn new(kind: &'static str, name: Option<&str>, site: Site) -> Object {
+        let created_by = if enabled() {
+            rt::current_thread_id().map(|t| t.0)
+        } else {
+            None
+        };
+        Object {
+            word: ShadowWord::new(),
+            desc: ObjectDesc {
+                kind,
+                name: name.map(Into::into),
+                created_at: site,
+                created_by,
+            },
+        }
+    }
+
+    /// A read of the whole object.
+    #[inline]
+    pub fn read(&self, site: Site) {
+        self.access(AccessKind::Read, site);
+    }
+
+    /// A write of the whole object.
+    #[inline]
+    pub fn write(&self, site: Site) {
+        self.access(AccessKind::Write, site);
+    }
+
+    #[inline]
+    fn access(&self, kind: AccessKind, site: Site) {
+        if !enabled() {
+            return;
+        }
+        with_thread(|thr| {
+            if let Some(conflict) = self.word.access(&thr.accessor(), kind, 0xFF, 8, site) {
+                self.report(thr, kind, site, conflict);
+            }
+        });
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report(
+        &self,
+        thr: &ThreadState,
+        kind: AccessKind,
+        site: Site,
+        conflict: crate::shadow::Conflict,
+    ) {
+        let cur = CurrentAccess {
+            kind,
+            addr: self as *const Self as usize,
+            size: 8,
+            site,
+        };
+        report::race(thr, cur, conflict, Some(&self.desc));
+    }
+
+    /// Forgets all history (exclusive access proved by `&mut`).
+    pub fn reset(&mut self) {
+        self.word.reset();
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.desc.name.as_deref()
+    }
+}

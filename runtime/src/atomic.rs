@@ -1,0 +1,77 @@
+//! Atomic operations and fences per the C++20 / Rust memory model, as far as
+//! happens-before is concerned (the same model as Miri's `data_race.rs`).
+//!
+//! Each atomic location has a [`SyncVar`] whose clock is what a load that
+//! *reads from* the latest store may acquire:
+//!
+//! * a store with Release/AcqRel/SeqCst sets it to the storing thread's
+//!   clock; a Relaxed store sets it to the clock of the thread's last
+//!   `fence(Release)` (empty if none). Either way a store *replaces* it: a
+//!   store by any thread ends earlier release sequences (C++20 [intro.races]);
+//! * a read-modify-write *joins* into it instead, so it continues the release
+//!   sequence it reads from;
+//! * a load with Acquire/AcqRel/SeqCst joins it into the thread's clock; a
+//!   Relaxed load joins it into the thread's *fence-acquire* clock, which a
+//!   later `fence(Acquire)` takes;
+//! * `fence(Release)` snapshots the thread's clock for later relaxed stores;
+//!   `fence(AcqRel)` and `fence(SeqCst)` do both halves. SeqCst adds no
+//!   happens-before edge beyond AcqRel (the total order S constrains values,
+//!   not happens-before), so it is modelled as AcqRel, as TSan does.
+//!
+//! The model assumes each load reads from the latest store in modification
+//! order, which is what real hardware mostly shows; a load that reads an
+//! older value is not modelled (neither TSan nor this detector explore that).
+
+pub use std::sync::atomic::Ordering;
+
+use crate::sync::SyncVar;
+use crate::thread::ThreadState;
+
+fn is_acquire(o: Ordering) -> bool {
+    matches!(o, Ordering::Acquire | Ordering::AcqRel | Ordering::SeqCst)
+}
+
+fn is_release(o: Ordering) -> bool {
+    matches!(o, Ordering::Release | Ordering::AcqRel | Ordering::SeqCst)
+}
+
+/// Happens-before effect of an atomic load (or the load half of a failed CAS).
+pub fn load(var: &SyncVar, thr: &mut ThreadState, order: Ordering) {
+    if is_acquire(order) {
+        var.acquire(thr);
+    } else {
+        var.read_clock_into(&mut thr.fence_acquire);
+    }
+}
+
+/// Happens-before effect of an atomic store.
+pub fn store(var: &SyncVar, thr: &mut ThreadState, order: Ordering) {
+    if is_release(order) {
+        var.release_store(thr);
+    } else {
+        var.store_clock(&thr.fence_release);
+    }
+}
+
+/// Happens-before effect of a successful read-modify-write.
+pub fn rmw(var: &SyncVar, thr: &mut ThreadState, order: Ordering) {
+    load(var, thr, order);
+    if is_release(order) {
+        var.release(thr);
+    } else {
+        var.join_clock(&thr.fence_release);
+    }
+}
+
+/// Happens-before effect of `fence(order)`.
+pub fn fence(thr: &mut ThreadState, order: Ordering) {
+    if is_acquire(order) {
+        let acquired = std::mem::take(&mut thr.fence_acquire);
+        thr.acquire(&acquired);
+        thr.fence_acquire = acquired;
+    }
+    if is_release(order) {
+        thr.fence_release.clone_from(&thr.clock);
+        thr.tick();
+    }
+}

@@ -1,0 +1,154 @@
+//! Thread creation and join seen without code changes: `pthread_create`,
+//! `pthread_join` and `pthread_detach` are defined here and forward to the
+//! C library's versions (found with `dlsym(RTLD_NEXT, ..)`).
+//!
+//! A program that links racedet resolves its own and std's calls to these
+//! definitions, so `std::thread::spawn`, `std::thread::scope` and thread
+//! pools built on them get the fork edge (the parent's clock flows into the
+//! child before it runs) and the join edge (the child's final clock flows
+//! into `pthread_join`'s caller). What cannot be seen this way: the end of a
+//! plain `std::thread::scope` for threads that are not joined explicitly
+//! (std waits on a counter, not `pthread_join`); `racedet::thread::scope`
+//! models it. See docs/architecture.md.
+//!
+//! The object file holding these symbols is linked whenever the runtime's
+//! thread registration is (see [`linked`]).
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::sync::Mutex;
+use std::sync::OnceLock;
+
+use libc::{c_int, pthread_attr_t, pthread_t};
+
+use crate::rt;
+use crate::site::Site;
+use crate::thread::{ForkToken, ThreadId};
+
+type StartFn = extern "C" fn(*mut c_void) -> *mut c_void;
+type CreateFn =
+    unsafe extern "C" fn(*mut pthread_t, *const pthread_attr_t, StartFn, *mut c_void) -> c_int;
+type JoinFn = unsafe extern "C" fn(pthread_t, *mut *mut c_void) -> c_int;
+type DetachFn = unsafe extern "C" fn(pthread_t) -> c_int;
+
+struct Real {
+    create: CreateFn,
+    join: JoinFn,
+    detach: DetachFn,
+}
+
+fn real() -> &'static Real {
+    static REAL: OnceLock<Real> = OnceLock::new();
+    REAL.get_or_init(|| {
+        let find = |name: &[u8]| {
+            // SAFETY: `name` is NUL-terminated; RTLD_NEXT looks the symbol up
+            // in the objects loaded after this one (the C library).
+            let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr().cast()) };
+            assert!(
+                !p.is_null(),
+                "racedet: cannot find the C library's {:?}",
+                std::str::from_utf8(name)
+            );
+            p
+        };
+        // SAFETY: the symbols have exactly these C signatures (POSIX).
+        unsafe {
+            Real {
+                create: std::mem::transmute::<*mut c_void, CreateFn>(find(b"pthread_create\0")),
+                join: std::mem::transmute::<*mut c_void, JoinFn>(find(b"pthread_join\0")),
+                detach: std::mem::transmute::<*mut c_void, DetachFn>(find(b"pthread_detach\0")),
+            }
+        }
+    })
+}
+
+/// pthread handle → racedet thread, for joins and detaches.
+fn handles() -> std::sync::MutexGuard<'static, HashMap<pthread_t, ThreadId>> {
+    static HANDLES: OnceLock<Mutex<HashMap<pthread_t, ThreadId>>> = OnceLock::new();
+    HANDLES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Referenced from the runtime's registration path so that this object file,
+/// and with it the symbols below, is always part of the link.
+#[inline(never)]
+pub(crate) fn linked() {
+    std::hint::black_box(pthread_create as *const ());
+}
+
+struct Start {
+    start: StartFn,
+    arg: *mut c_void,
+    token: ForkToken,
+}
+
+extern "C" fn trampoline(p: *mut c_void) -> *mut c_void {
+    // SAFETY: `p` is the `Box<Start>` leaked by `pthread_create` below, handed
+    // to exactly this thread.
+    let Start { start, arg, token } = *unsafe { Box::from_raw(p.cast::<Start>()) };
+    rt::start_thread(token);
+    let ret = start(arg);
+    rt::finish_current();
+    ret
+}
+
+/// # Safety
+/// Same contract as POSIX `pthread_create`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pthread_create(
+    thread: *mut pthread_t,
+    attr: *const pthread_attr_t,
+    start: StartFn,
+    arg: *mut c_void,
+) -> c_int {
+    let real = real();
+    let Some(token) = rt::fork(Site::UNKNOWN) else {
+        // SAFETY: forwarding the caller's arguments unchanged.
+        return unsafe { (real.create)(thread, attr, start, arg) };
+    };
+    let id = token.id;
+    let boxed = Box::into_raw(Box::new(Start { start, arg, token }));
+    // SAFETY: the caller's `thread` and `attr` are forwarded; `trampoline`
+    // takes ownership of `boxed`.
+    let rc = unsafe { (real.create)(thread, attr, trampoline, boxed.cast()) };
+    if rc != 0 {
+        // SAFETY: the thread was not created, so `boxed` is still ours.
+        let b = unsafe { Box::from_raw(boxed) };
+        rt::abandon_fork(b.token);
+    } else {
+        // SAFETY: on success the C library has written the handle.
+        let handle = unsafe { *thread };
+        handles().insert(handle, id);
+    }
+    rc
+}
+
+/// # Safety
+/// Same contract as POSIX `pthread_join`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pthread_join(thread: pthread_t, retval: *mut *mut c_void) -> c_int {
+    // SAFETY: forwarding the caller's arguments unchanged.
+    let rc = unsafe { (real().join)(thread, retval) };
+    if rc == 0 {
+        let id = handles().remove(&thread);
+        if let Some(id) = id {
+            rt::join(id);
+        }
+    }
+    rc
+}
+
+/// # Safety
+/// Same contract as POSIX `pthread_detach`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pthread_detach(thread: pthread_t) -> c_int {
+    let id = handles().remove(&thread);
+    // SAFETY: forwarding the caller's argument unchanged.
+    let rc = unsafe { (real().detach)(thread) };
+    if let Some(id) = id {
+        rt::detach(id);
+    }
+    rc
+}

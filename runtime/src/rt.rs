@@ -1,0 +1,317 @@
+//! The process-wide detector: global state, the current thread, start-up
+//! and exit.
+//!
+//! Detection is on when the environment has `RACEDET=1` or
+//! `RACEDET_OPTIONS`, or while a `racedet::check` is running. Every
+//! instrumented operation first reads [`enabled`]: one relaxed load and a
+//! branch when off. Thread lifecycle (creation, exit, join) is tracked even
+//! when off, so that turning detection on mid-run keeps fork and join edges.
+//!
+//! Re-entrancy: while the runtime works on behalf of a thread (reporting,
+//! registering) that thread's instrumented operations are ignored, so the
+//! runtime never recurses into itself or waits on a lock it holds.
+
+use std::cell::Cell;
+use std::ptr;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use crate::options::Options;
+use crate::shadow::ShadowTable;
+use crate::sync::SyncTable;
+use crate::thread::{ForkToken, Registry, ThreadId, ThreadState};
+
+const UNINIT: u8 = 0;
+const OFF: u8 = 1;
+const ON: u8 = 2;
+
+static STATE: AtomicU8 = AtomicU8::new(UNINIT);
+/// Detection requested by the environment.
+static ENV_ON: AtomicU8 = AtomicU8::new(0);
+/// Running `racedet::check` scopes.
+static CHECKS: AtomicUsize = AtomicUsize::new(0);
+static NEXT_CONTEXT: AtomicU64 = AtomicU64::new(1);
+
+/// Process-wide detector state.
+pub(crate) struct Runtime {
+    pub registry: Mutex<Registry>,
+    pub shadow: ShadowTable,
+    pub sync: SyncTable,
+    pub options: Options,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+pub(crate) fn runtime() -> &'static Runtime {
+    RUNTIME.get_or_init(|| {
+        let options = load_options();
+        Runtime {
+            registry: Mutex::new(Registry::new()),
+            shadow: ShadowTable::new(),
+            sync: SyncTable::new(),
+            options,
+        }
+    })
+}
+
+pub(crate) fn registry() -> MutexGuard<'static, Registry> {
+    runtime().registry.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads `RACEDET_OPTIONS`; a bad value ends the process with status 2
+/// before any user code can rely on a half-configured detector.
+fn load_options() -> Options {
+    let text = std::env::var("RACEDET_OPTIONS").unwrap_or_default();
+    match Options::parse(&text) {
+        Ok(o) => {
+            if o.help {
+                eprint!("{}", Options::help_text());
+                // SAFETY: `_exit` ends the process without running anything else.
+                unsafe { libc::_exit(0) };
+            }
+            o
+        }
+        Err(e) => {
+            eprintln!("racedet: {e}");
+            // SAFETY: as above; status 2 is the documented configuration error.
+            unsafe { libc::_exit(2) };
+        }
+    }
+}
+
+/// Is detection on? One relaxed load and a branch in the common case.
+#[inline]
+pub fn enabled() -> bool {
+    match STATE.load(Ordering::Relaxed) {
+        ON => true,
+        OFF => false,
+        _ => init(),
+    }
+}
+
+/// Initialises the runtime (idempotent). Returns whether detection is on.
+#[cold]
+pub fn init() -> bool {
+    let env = std::env::var_os("RACEDET").is_some_and(|v| v != "0")
+        || std::env::var_os("RACEDET_OPTIONS").is_some();
+    if env {
+        ENV_ON.store(1, Ordering::Relaxed);
+        // Parse options now: errors must stop the process at start-up.
+        runtime();
+        crate::report::install_exit_hook();
+    }
+    update_state();
+    STATE.load(Ordering::Relaxed) == ON
+}
+
+fn update_state() {
+    let on = ENV_ON.load(Ordering::Relaxed) == 1 || CHECKS.load(Ordering::SeqCst) > 0;
+    STATE.store(if on { ON } else { OFF }, Ordering::SeqCst);
+}
+
+/// Starts a `racedet::check` scope on the current thread: detection is on
+/// until the matching [`end_check`], and races of this thread and the threads
+/// it creates are collected under the returned context.
+pub fn begin_check() -> u64 {
+    if STATE.load(Ordering::Relaxed) == UNINIT {
+        init();
+    }
+    runtime();
+    let ctx = NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed);
+    CHECKS.fetch_add(1, Ordering::SeqCst);
+    update_state();
+    with_thread_always(|t| t.context = ctx);
+    ctx
+}
+
+/// Ends a check scope and returns the races collected under it.
+pub fn end_check(ctx: u64) -> Vec<crate::report::model::RaceReport> {
+    with_thread_always(|t| t.context = 0);
+    CHECKS.fetch_sub(1, Ordering::SeqCst);
+    update_state();
+    crate::report::take_captured(ctx)
+}
+
+thread_local! {
+    static CURRENT: Cell<*mut ThreadState> = const { Cell::new(ptr::null_mut()) };
+    /// Set while the runtime works for this thread.
+    static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
+    /// The thread's state was torn down (TLS destruction).
+    static DEAD: Cell<bool> = const { Cell::new(false) };
+    static EXIT_GUARD: ExitGuard = const { ExitGuard };
+}
+
+/// Finishes a thread that ends without passing through racedet's thread
+/// start routine (the main thread, or threads of uninstrumented code).
+struct ExitGuard;
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        finish_current();
+        let _ = DEAD.try_with(|d| d.set(true));
+    }
+}
+
+fn os_tid() -> i64 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() as i64 }
+}
+
+/// Runs `f` on the current thread's state, registering the thread on first
+/// use. Returns `None` while the runtime is busy on this thread or after the
+/// thread's state was torn down.
+#[inline]
+pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+    let p = CURRENT.try_with(|c| c.get()).ok()?;
+    if p.is_null() || IN_RUNTIME.try_with(|b| b.get()).unwrap_or(true) {
+        return with_thread_slow(f);
+    }
+    // SAFETY: `p` came from `Box::into_raw` in `register_current`/`start_thread`
+    // and is only freed by `finish_current` on this same thread, which also
+    // nulls `CURRENT`. Only this thread dereferences it, and `IN_RUNTIME` was
+    // false, so no other borrow of it is live on this thread.
+    let thr = unsafe { &mut *p };
+    if !thr.name_known {
+        refresh_name(thr);
+    }
+    Some(f(thr))
+}
+
+#[cold]
+fn with_thread_slow<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+    if IN_RUNTIME.try_with(|b| b.get()).unwrap_or(true)
+        || DEAD.try_with(|d| d.get()).unwrap_or(true)
+    {
+        return None;
+    }
+    crate::interpose::linked();
+    let p = register_current()?;
+    // SAFETY: as in `with_thread`.
+    let thr = unsafe { &mut *p };
+    refresh_name(thr);
+    Some(f(thr))
+}
+
+/// Like [`with_thread`] but for lifecycle events, which must not be skipped.
+pub(crate) fn with_thread_always<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+    with_thread(f)
+}
+
+fn register_current() -> Option<*mut ThreadState> {
+    let name = current_name();
+    let thr = busy(|| registry().register_root(name, os_tid()));
+    let p = Box::into_raw(Box::new(thr));
+    CURRENT.try_with(|c| c.set(p)).ok()?;
+    // Make sure the exit guard's destructor will run for this thread.
+    let _ = EXIT_GUARD.try_with(|_| ());
+    Some(p)
+}
+
+fn current_name() -> Option<String> {
+    if DEAD.try_with(|d| d.get()).unwrap_or(true) {
+        return None;
+    }
+    std::thread::current().name().map(str::to_string)
+}
+
+fn refresh_name(thr: &mut ThreadState) {
+    thr.name_known = true;
+    if let Some(name) = current_name() {
+        busy(|| {
+            let mut reg = registry();
+            if let Some(rec) = reg.record_mut(thr.id) {
+                if rec.name.is_none() {
+                    rec.name = Some(name.clone());
+                    if rec.group.is_none() && name != "main" {
+                        // A named thread with no named ancestor is a root
+                        // of attribution (a libtest test thread).
+                        rec.group = Some(name);
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Runs `f` with this thread's instrumented operations ignored.
+pub(crate) fn busy<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = IN_RUNTIME.try_with(|b| b.set(self.0));
+        }
+    }
+    let prev = IN_RUNTIME.try_with(|b| b.replace(true)).unwrap_or(true);
+    let _reset = Reset(prev);
+    f()
+}
+
+/// The parent's side of creating a thread. `None` if the runtime cannot
+/// track this thread (the creating thread is being torn down).
+pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
+    enabled();
+    with_thread_always(|parent| {
+        let ctx = parent.context;
+        busy(|| registry().fork(parent, site, ctx))
+    })
+}
+
+/// The child's side: installs the thread's state. Call first thing in the
+/// new thread.
+pub fn start_thread(token: ForkToken) {
+    let thr = busy(|| registry().start(token, None, os_tid()));
+    let p = Box::into_raw(Box::new(thr));
+    let _ = CURRENT.try_with(|c| c.set(p));
+    let _ = EXIT_GUARD.try_with(|_| ());
+}
+
+/// A created thread failed to start: release its slot.
+pub fn abandon_fork(token: ForkToken) {
+    busy(|| registry().abandon(token));
+}
+
+/// The current thread is ending: publishes its final clock for joiners.
+/// Idempotent; later instrumented operations of this thread are ignored.
+pub fn finish_current() {
+    let Ok(p) = CURRENT.try_with(|c| c.replace(ptr::null_mut())) else {
+        return;
+    };
+    if p.is_null() {
+        return;
+    }
+    let _ = DEAD.try_with(|d| d.set(true));
+    // SAFETY: `p` came from `Box::into_raw` on this thread and `CURRENT` no
+    // longer refers to it, so this is the only owner.
+    let thr = unsafe { Box::from_raw(p) };
+    busy(|| registry().finish(*thr));
+}
+
+/// The join edge: the current thread acquires `child`'s final clock.
+pub fn join(child: ThreadId) -> bool {
+    with_thread_always(|thr| busy(|| registry().join(thr, child))).unwrap_or(false)
+}
+
+/// Nobody will join `child`.
+pub fn detach(child: ThreadId) {
+    busy(|| registry().detach(child));
+}
+
+/// racedet's id of the current thread.
+pub fn current_thread_id() -> Option<ThreadId> {
+    with_thread_always(|t| t.id)
+}
+
+/// Per-process counters for `verbosity=1` and tests.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    pub slots: usize,
+    pub threads: usize,
+}
+
+pub fn stats() -> Stats {
+    let reg = registry();
+    Stats {
+        slots: reg.slot_count(),
+        threads: reg.thread_count(),
+    }
+}

@@ -1,0 +1,214 @@
+//! Synchronisation objects: the clocks that carry happens-before between
+//! threads (TSan's `SyncVar`, Miri's `VClock` on locks).
+//!
+//! | operation                        | effect on thread `t` and object `m`          |
+//! |----------------------------------|----------------------------------------------|
+//! | mutex lock / rwlock write lock   | `C_t ⊔= L_m ⊔ R_m`, `R_m := ⊥`                |
+//! | mutex unlock / write unlock      | `L_m := C_t`, new epoch (release-store)      |
+//! | rwlock read lock                 | `C_t ⊔= L_m` (never `R_m`: readers do not order each other) |
+//! | rwlock read unlock               | `R_m ⊔= C_t`, new epoch                      |
+//! | acquire (annotation, recv, once) | `C_t ⊔= L_m`                                 |
+//! | release (annotation, send)       | `L_m ⊔= C_t`, new epoch                      |
+//!
+//! A `SyncVar` can live inside the object it describes (racedet's own
+//! `Mutex`, `RwLock`, channels, atomics), which costs no lookup; raw
+//! addresses use the [`SyncTable`].
+
+use std::cell::UnsafeCell;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::clock::VectorClock;
+use crate::thread::ThreadState;
+
+/// The clocks of one synchronisation object.
+pub struct SyncVar {
+    lock: AtomicBool,
+    clocks: UnsafeCell<SyncClocks>,
+}
+
+#[derive(Default, Debug)]
+struct SyncClocks {
+    /// Released by unlock, release stores, sends.
+    clock: VectorClock,
+    /// Released by read-unlocks of a rwlock.
+    read_clock: VectorClock,
+}
+
+// SAFETY: `clocks` is only accessed under `lock` (see `with`).
+unsafe impl Sync for SyncVar {}
+// SAFETY: the clocks are plain data.
+unsafe impl Send for SyncVar {}
+
+impl Default for SyncVar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for SyncVar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncVar").finish_non_exhaustive()
+    }
+}
+
+impl SyncVar {
+    pub const fn new() -> SyncVar {
+        SyncVar {
+            lock: AtomicBool::new(false),
+            clocks: UnsafeCell::new(SyncClocks {
+                clock: VectorClock::new(),
+                read_clock: VectorClock::new(),
+            }),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut VectorClock, &mut VectorClock) -> R) -> R {
+        let mut spins = 0u32;
+        while self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        // SAFETY: the spin lock above is held until the store below.
+        let c = unsafe { &mut *self.clocks.get() };
+        let r = f(&mut c.clock, &mut c.read_clock);
+        self.lock.store(false, Ordering::Release);
+        r
+    }
+
+    /// `C_t ⊔= L_m`.
+    pub fn acquire(&self, thr: &mut ThreadState) {
+        self.with(|clock, _| thr.acquire(clock));
+    }
+
+    /// `L_m ⊔= C_t`, then a new epoch.
+    pub fn release(&self, thr: &mut ThreadState) {
+        self.with(|clock, _| thr.release(clock));
+    }
+
+    /// `L_m := C_t`, then a new epoch.
+    pub fn release_store(&self, thr: &mut ThreadState) {
+        self.with(|clock, _| thr.release_store(clock));
+    }
+
+    /// Exclusive lock acquired: `C_t ⊔= L_m ⊔ R_m`.
+    pub fn lock_acquired(&self, thr: &mut ThreadState) {
+        self.with(|clock, read| {
+            thr.acquire(clock);
+            thr.acquire(read);
+            read.clear();
+        });
+    }
+
+    /// Exclusive unlock: `L_m := C_t`.
+    pub fn unlock(&self, thr: &mut ThreadState) {
+        self.release_store(thr);
+    }
+
+    /// Shared lock acquired: `C_t ⊔= L_m`.
+    pub fn read_lock_acquired(&self, thr: &mut ThreadState) {
+        self.acquire(thr);
+    }
+
+    /// Shared unlock: `R_m ⊔= C_t`.
+    pub fn read_unlock(&self, thr: &mut ThreadState) {
+        self.with(|_, read| thr.release(read));
+    }
+
+    /// Replaces the released clock (atomics: a plain store ends a release
+    /// sequence and publishes only what its fence published).
+    pub fn store_clock(&self, src: &VectorClock) {
+        self.with(|clock, _| clock.clone_from(src));
+    }
+
+    /// Joins into the released clock (atomics: a read-modify-write continues
+    /// the release sequence).
+    pub fn join_clock(&self, src: &VectorClock) {
+        self.with(|clock, _| clock.join(src));
+    }
+
+    /// Adds the released clock into `dst` (atomics: a relaxed load keeps it
+    /// for a later `fence(Acquire)`).
+    pub fn read_clock_into(&self, dst: &mut VectorClock) {
+        self.with(|clock, _| dst.join(clock));
+    }
+
+    /// Forgets all history (object destroyed or reinitialised).
+    pub fn reset(&self) {
+        self.with(|clock, read| {
+            clock.clear();
+            read.clear();
+        });
+    }
+}
+
+/// Address → [`SyncVar`] for raw sync annotations, sharded by page so that
+/// unrelated objects rarely share a lock and a range reset touches few shards.
+pub struct SyncTable {
+    shards: Box<[Shard]>,
+}
+
+type Shard = Mutex<BTreeMap<usize, Box<SyncVar>>>;
+
+const SHARDS: usize = 64;
+
+impl Default for SyncTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SyncTable {
+    pub fn new() -> SyncTable {
+        SyncTable {
+            shards: (0..SHARDS).map(|_| Mutex::new(BTreeMap::new())).collect(),
+        }
+    }
+
+    fn shard(&self, addr: usize) -> &Shard {
+        &self.shards[(addr >> 12) % SHARDS]
+    }
+
+    /// Runs `f` on the sync object at `addr`, creating it if `create`.
+    pub fn with<R>(&self, addr: usize, create: bool, f: impl FnOnce(&SyncVar) -> R) -> Option<R> {
+        let mut shard = self.shard(addr).lock().unwrap_or_else(|e| e.into_inner());
+        if create {
+            Some(f(shard.entry(addr).or_default()))
+        } else {
+            shard.get(&addr).map(|v| f(v))
+        }
+    }
+
+    /// Drops every sync object in `[addr, addr + len)`.
+    pub fn reset_range(&self, addr: usize, len: usize) {
+        let end = addr.saturating_add(len);
+        if len >= SHARDS << 12 {
+            for shard in self.shards.iter() {
+                let mut m = shard.lock().unwrap_or_else(|e| e.into_inner());
+                m.retain(|k, _| *k < addr || *k >= end);
+            }
+            return;
+        }
+        let mut page = addr & !0xFFF;
+        while page < end {
+            let mut m = self.shard(page).lock().unwrap_or_else(|e| e.into_inner());
+            let doomed: Vec<usize> = m
+                .range(addr.max(page)..end.min(page + 0x1000))
+                .map(|(k, _)| *k)
+                .collect();
+            for k in doomed {
+                m.remove(&k);
+            }
+            page += 0x1000;
+        }
+    }
+}
