@@ -108,18 +108,10 @@ fn atomic_op(addr: usize, size: usize, kind: AccessKind, order: Ordering, site: 
     let rt = runtime();
     with_thread(|thr| {
         access_in(thr, addr, size, kind, site);
-        rt.sync
-            .with(addr, true, |var| apply_atomic(var, thr, kind, order));
+        rt.sync.with(addr, true, |var| {
+            var.locked(|loc| atomic::apply(loc, thr, kind, order))
+        });
     });
-}
-
-fn apply_atomic(var: &SyncVar, thr: &mut ThreadState, kind: AccessKind, order: Ordering) {
-    match kind {
-        AccessKind::AtomicLoad => atomic::load(var, thr, order),
-        AccessKind::AtomicStore => atomic::store(var, thr, order),
-        AccessKind::AtomicRmw => atomic::rmw(var, thr, order),
-        AccessKind::Read | AccessKind::Write => unreachable!("not an atomic access"),
-    }
 }
 
 /// `fence(order)` on the current thread.
@@ -209,15 +201,30 @@ pub mod var {
         });
     }
 
-    /// Atomic load/store/rmw effect on an atomic's embedded release clock
-    /// (no shadow access: racedet's atomics cannot be touched non-atomically
-    /// except through `&mut`).
+    /// Performs an atomic operation on an object with an embedded release
+    /// clock: `op` does the real memory operation and says what it was
+    /// (kind and effective ordering, e.g. a failed CAS is an `AtomicLoad`
+    /// with the failure ordering); it runs under `var`'s lock so the value
+    /// and the clock stay paired. No shadow access is recorded: racedet's
+    /// atomics can only be touched non-atomically through `&mut`.
     #[inline]
-    pub fn atomic(var: &SyncVar, kind: AccessKind, order: Ordering) {
+    pub fn atomic<R>(var: &SyncVar, op: impl FnOnce() -> (R, AccessKind, Ordering)) -> R {
         if !enabled() {
-            return;
+            return op().0;
         }
-        with_thread(|thr| apply_atomic(var, thr, kind, order));
+        let mut op = Some(op);
+        let done = with_thread(|thr| {
+            var.locked(|loc| {
+                let (r, kind, order) = (op.take().expect("runs once"))();
+                atomic::apply(loc, thr, kind, order);
+                r
+            })
+        });
+        match done {
+            Some(r) => r,
+            // The runtime is busy on this thread: just do the operation.
+            None => (op.take().expect("not run yet"))().0,
+        }
     }
 }
 

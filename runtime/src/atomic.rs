@@ -24,7 +24,7 @@
 
 pub use std::sync::atomic::Ordering;
 
-use crate::sync::SyncVar;
+use crate::clock::VectorClock;
 use crate::thread::ThreadState;
 
 fn is_acquire(o: Ordering) -> bool {
@@ -35,31 +35,32 @@ fn is_release(o: Ordering) -> bool {
     matches!(o, Ordering::Release | Ordering::AcqRel | Ordering::SeqCst)
 }
 
-/// Happens-before effect of an atomic load (or the load half of a failed CAS).
-pub fn load(var: &SyncVar, thr: &mut ThreadState, order: Ordering) {
+/// Happens-before effect of an atomic load (or the load half of a failed
+/// CAS) on the location's release clock `loc`.
+pub fn load(loc: &VectorClock, thr: &mut ThreadState, order: Ordering) {
     if is_acquire(order) {
-        var.acquire(thr);
+        thr.acquire(loc);
     } else {
-        var.read_clock_into(&mut thr.fence_acquire);
+        thr.fence_acquire.join(loc);
     }
 }
 
 /// Happens-before effect of an atomic store.
-pub fn store(var: &SyncVar, thr: &mut ThreadState, order: Ordering) {
+pub fn store(loc: &mut VectorClock, thr: &mut ThreadState, order: Ordering) {
     if is_release(order) {
-        var.release_store(thr);
+        thr.release_store(loc);
     } else {
-        var.store_clock(&thr.fence_release);
+        loc.clone_from(&thr.fence_release);
     }
 }
 
 /// Happens-before effect of a successful read-modify-write.
-pub fn rmw(var: &SyncVar, thr: &mut ThreadState, order: Ordering) {
-    load(var, thr, order);
+pub fn rmw(loc: &mut VectorClock, thr: &mut ThreadState, order: Ordering) {
+    load(loc, thr, order);
     if is_release(order) {
-        var.release(thr);
+        thr.release(loc);
     } else {
-        var.join_clock(&thr.fence_release);
+        loc.join(&thr.fence_release);
     }
 }
 
@@ -73,5 +74,21 @@ pub fn fence(thr: &mut ThreadState, order: Ordering) {
     if is_release(order) {
         thr.fence_release.clone_from(&thr.clock);
         thr.tick();
+    }
+}
+
+/// Applies the effect of an atomic access of `kind` to `loc`.
+pub fn apply(
+    loc: &mut VectorClock,
+    thr: &mut ThreadState,
+    kind: crate::shadow::AccessKind,
+    order: Ordering,
+) {
+    use crate::shadow::AccessKind;
+    match kind {
+        AccessKind::AtomicLoad => load(loc, thr, order),
+        AccessKind::AtomicStore => store(loc, thr, order),
+        AccessKind::AtomicRmw => rmw(loc, thr, order),
+        AccessKind::Read | AccessKind::Write => unreachable!("not an atomic access"),
     }
 }

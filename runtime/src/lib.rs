@@ -56,7 +56,7 @@ pub use api::{MessageClock, Object};
 pub use report::races_reported;
 pub use rt::{
     Stats, abandon_fork, begin_check, current_thread_id, detach, enabled, end_check,
-    finish_current, fork, init, join, start_thread, stats,
+    finish_current, fork, init, join, start_thread, stats, with_spawn_site,
 };
 pub use shadow::AccessKind;
 pub use site::Site;

@@ -246,10 +246,29 @@ pub(crate) fn busy<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+thread_local! {
+    /// Call site of a `racedet::thread::spawn` in progress on this thread.
+    static SPAWN_SITE: Cell<crate::site::Site> = const { Cell::new(crate::site::Site::UNKNOWN) };
+}
+
+/// Runs `f` (which creates a thread) with `site` recorded as the creation
+/// site of the thread(s) it creates through `pthread_create`.
+pub fn with_spawn_site<R>(site: crate::site::Site, f: impl FnOnce() -> R) -> R {
+    let prev = SPAWN_SITE.try_with(|s| s.replace(site)).unwrap_or_default();
+    let r = f();
+    let _ = SPAWN_SITE.try_with(|s| s.set(prev));
+    r
+}
+
 /// The parent's side of creating a thread. `None` if the runtime cannot
 /// track this thread (the creating thread is being torn down).
 pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
     enabled();
+    let site = if site.is_known() {
+        site
+    } else {
+        SPAWN_SITE.try_with(|s| s.get()).unwrap_or_default()
+    };
     with_thread_always(|parent| {
         let ctx = parent.context;
         busy(|| registry().fork(parent, site, ctx))

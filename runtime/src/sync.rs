@@ -124,22 +124,11 @@ impl SyncVar {
         self.with(|_, read| thr.release(read));
     }
 
-    /// Replaces the released clock (atomics: a plain store ends a release
-    /// sequence and publishes only what its fence published).
-    pub fn store_clock(&self, src: &VectorClock) {
-        self.with(|clock, _| clock.clone_from(src));
-    }
-
-    /// Joins into the released clock (atomics: a read-modify-write continues
-    /// the release sequence).
-    pub fn join_clock(&self, src: &VectorClock) {
-        self.with(|clock, _| clock.join(src));
-    }
-
-    /// Adds the released clock into `dst` (atomics: a relaxed load keeps it
-    /// for a later `fence(Acquire)`).
-    pub fn read_clock_into(&self, dst: &mut VectorClock) {
-        self.with(|clock, _| dst.join(clock));
+    /// Runs `f` on the released clock under this object's lock. Atomics
+    /// perform the real memory operation inside `f`, so the value a load
+    /// reads and the clock it acquires always belong to the same store.
+    pub fn locked<R>(&self, f: impl FnOnce(&mut VectorClock) -> R) -> R {
+        self.with(|clock, _| f(clock))
     }
 
     /// Forgets all history (object destroyed or reinitialised).
