@@ -10,7 +10,7 @@ use crate::atomic::{self, Ordering};
 use crate::clock::VectorClock;
 use crate::report::{self, CurrentAccess, ObjectDesc};
 use crate::rt::{self, enabled, runtime, with_thread};
-use crate::shadow::{AccessKind, ShadowWord, word_masks};
+use crate::shadow::{AccessKind, Outcome, ShadowWord, word_masks};
 use crate::site::Site;
 use crate::sync::SyncVar;
 use crate::thread::ThreadState;
@@ -30,20 +30,34 @@ fn access_in(thr: &mut ThreadState, addr: usize, size: usize, kind: AccessKind, 
     if kind.is_atomic() && !rt.options.report_atomic_races {
         return;
     }
-    let acc = thr.accessor();
     let clipped = size.min(u8::MAX as usize) as u8;
-    for (word, mask, _) in word_masks(addr, size) {
-        if let Some(conflict) = rt.shadow.word(word).access(&acc, kind, mask, clipped, site) {
-            let cur = CurrentAccess {
-                kind,
-                addr,
-                size,
-                site,
-            };
-            report::race(thr, cur, conflict, None);
-            // One report per access, as TSan: the shadow is updated anyway.
-            return;
+    let mut recorded = false;
+    let mut race = None;
+    {
+        let acc = thr.accessor();
+        for (word, mask, _) in word_masks(addr, size) {
+            match rt.shadow.word(word).check(&acc, kind, mask, clipped, site) {
+                Outcome::Repeat => {}
+                Outcome::Recorded => recorded = true,
+                // One report per access, as TSan; later words are still updated.
+                Outcome::Race(c) => {
+                    recorded = true;
+                    race = race.or(Some(c));
+                }
+            }
         }
+    }
+    if recorded {
+        thr.sites.note(thr.id, site);
+    }
+    if let Some(conflict) = race {
+        let cur = CurrentAccess {
+            kind,
+            addr,
+            size,
+            site,
+        };
+        report::race(thr, cur, conflict, None);
     }
 }
 
@@ -308,11 +322,16 @@ impl Object {
         if !enabled() {
             return;
         }
-        with_thread(|thr| {
-            if let Some(conflict) = self.word.access(&thr.accessor(), kind, 0xFF, 8, site) {
-                self.report(thr, kind, site, conflict);
-            }
-        });
+        with_thread(
+            |thr| match self.word.check(&thr.accessor(), kind, 0xFF, 8, site) {
+                Outcome::Repeat => {}
+                Outcome::Recorded => thr.sites.note(thr.id, site),
+                Outcome::Race(conflict) => {
+                    thr.sites.note(thr.id, site);
+                    self.report(thr, kind, site, conflict);
+                }
+            },
+        );
     }
 
     #[cold]

@@ -32,6 +32,7 @@
 //! * [`thread`] — slots, thread clocks, fork/join, slot reuse;
 //! * [`sync`] — lock and release/acquire clocks; [`atomic`] — orderings, fences;
 //! * [`api`] — the raw API used by the `racedet` crate;
+//! * [`stack`] — stack capture, depot, per-site stacks;
 //! * [`report`] — report data, text rendering, JSON lines, dedup;
 //! * [`options`] — `RACEDET_OPTIONS`; [`suppress`] — suppression files;
 //! * `rt` — process-wide state and the current thread; `interpose` —
@@ -48,6 +49,7 @@ pub mod report;
 mod rt;
 pub mod shadow;
 pub mod site;
+pub mod stack;
 pub mod suppress;
 pub mod sync;
 pub mod thread;

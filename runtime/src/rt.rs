@@ -263,15 +263,28 @@ pub fn with_spawn_site<R>(site: crate::site::Site, f: impl FnOnce() -> R) -> R {
 /// The parent's side of creating a thread. `None` if the runtime cannot
 /// track this thread (the creating thread is being torn down).
 pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
-    enabled();
     let site = if site.is_known() {
         site
     } else {
         SPAWN_SITE.try_with(|s| s.get()).unwrap_or_default()
     };
+    let on = enabled();
     with_thread_always(|parent| {
         let ctx = parent.context;
-        busy(|| registry().fork(parent, site, ctx))
+        busy(|| {
+            // Creation stacks are for reports: only worth an unwind when on.
+            let stack = if on { crate::stack::capture() } else { None };
+            let (token, evicted) = {
+                let mut reg = registry();
+                let token = reg.fork(parent, site, ctx);
+                if let Some(rec) = reg.record_mut(token.id) {
+                    rec.created_stack = stack;
+                }
+                (token, reg.take_evicted())
+            };
+            crate::stack::forget_threads(&evicted);
+            token
+        })
     })
 }
 

@@ -41,6 +41,8 @@ pub struct ThreadState {
     pub fence_acquire: VectorClock,
     /// Addresses of racedet locks currently held (for reports).
     pub held_locks: Vec<usize>,
+    /// Sites for which this thread has recorded a stack.
+    pub sites: crate::stack::SiteCache,
 }
 
 impl ThreadState {
@@ -104,8 +106,8 @@ pub struct ThreadRecord {
     pub os_tid: i64,
     pub parent: Option<ThreadId>,
     pub created_at: Site,
-    /// Return addresses of the creating call, resolved only when reporting.
-    pub created_stack: Option<u32>,
+    /// Stack of the creating call, resolved only when reporting.
+    pub created_stack: Option<crate::stack::StackId>,
     pub state: RunState,
     pub slot: Slot,
     /// Name of the outermost named ancestor below `main` (the test, under libtest).
@@ -138,7 +140,7 @@ pub struct ThreadRecordLite {
     pub name: Option<String>,
     pub os_tid: i64,
     pub created_at: Site,
-    pub created_stack: Option<u32>,
+    pub created_stack: Option<crate::stack::StackId>,
 }
 
 /// The parent's half of a thread creation: what the child starts from.
@@ -158,6 +160,8 @@ pub struct Registry {
     free: Vec<Slot>,
     threads: HashMap<ThreadId, ThreadRecord>,
     next_id: u64,
+    /// Threads dropped from every journal since the last `take_evicted`.
+    evicted: Vec<ThreadId>,
 }
 
 /// Spawners scan at most this many free slots for a reusable one.
@@ -198,7 +202,9 @@ impl Registry {
         s.last_clock = start;
         s.owner = Some(record.id);
         if s.journal.len() == JOURNAL_LEN {
-            s.journal.pop_front();
+            if let Some((_, old)) = s.journal.pop_front() {
+                self.evicted.push(old.id);
+            }
         }
         s.journal.push_back((start, lite(&record)));
         self.threads.insert(record.id, record);
@@ -332,6 +338,11 @@ impl Registry {
         Some(lite)
     }
 
+    /// Threads no report can name any more (their per-site stacks can go).
+    pub fn take_evicted(&mut self) -> Vec<ThreadId> {
+        std::mem::take(&mut self.evicted)
+    }
+
     /// Number of slots ever allocated (bounded by live threads, not total).
     pub fn slot_count(&self) -> usize {
         self.slots.len()
@@ -389,6 +400,7 @@ fn new_state(id: ThreadId, slot: Slot, clock: VectorClock, context: u64) -> Thre
         fence_release: VectorClock::new(),
         fence_acquire: VectorClock::new(),
         held_locks: Vec::new(),
+        sites: Default::default(),
     }
 }
 

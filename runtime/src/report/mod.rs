@@ -31,6 +31,7 @@ use crate::clock::Epoch;
 use crate::rt::{busy, registry, runtime};
 use crate::shadow::{AccessKind, Conflict};
 use crate::site::Site;
+use crate::stack;
 use crate::thread::{RunState, ThreadState};
 
 /// What the racing bytes belong to, when racedet knows.
@@ -144,7 +145,7 @@ fn build(
                 state: "running".into(),
                 parent: r.parent.map(|p| p.0),
                 created_at: site_frame(r.created_at),
-                created_stack: Vec::new(),
+                created_stack: r.created_stack.map(stack::resolve).unwrap_or_default(),
             });
         }
         if let Some(p) = &prev_lite {
@@ -161,7 +162,7 @@ fn build(
                     state: state.into(),
                     parent: live.and_then(|r| r.parent).map(|p| p.0),
                     created_at: site_frame(p.created_at),
-                    created_stack: Vec::new(),
+                    created_stack: p.created_stack.map(stack::resolve).unwrap_or_default(),
                 });
             }
         }
@@ -169,7 +170,10 @@ fn build(
     };
     let opts = &runtime().options;
     let cur_site = site_frame(cur.site);
-    let stack = capture_stack(cur_site.as_ref());
+    let stack = stack::with_site(
+        stack::capture().map(stack::resolve).unwrap_or_default(),
+        cur_site.as_ref(),
+    );
     let current = AccessInfo {
         kind: cur.kind.description().into(),
         is_write: cur.kind.is_write(),
@@ -192,6 +196,13 @@ fn build(
             .collect(),
     };
     let prev_site = site_frame(prev.site);
+    let prev_id = prev_lite
+        .as_ref()
+        .and_then(|p| stack::site_stack(p.id, prev.site));
+    let prev_stack = stack::with_site(
+        prev_id.map(stack::resolve).unwrap_or_default(),
+        prev_site.as_ref(),
+    );
     let previous = AccessInfo {
         kind: conflict.previous_kind.description().into(),
         is_write: conflict.previous_kind.is_write(),
@@ -201,10 +212,15 @@ fn build(
         thread: prev_lite.as_ref().map(|p| p.id.0).unwrap_or(u64::MAX),
         source: prev_site.as_ref().and_then(source_line),
         site: prev_site.clone(),
-        stack: Vec::new(),
-        stack_note: Some(
-            "stack of the earlier access not recorded; its exact call site is shown".into(),
-        ),
+        stack: prev_stack.clone(),
+        stack_note: if prev_id.is_some() {
+            Some("stack as first recorded by this thread at this call site".into())
+        } else {
+            Some(
+                "only the exact call site of the earlier access is known; its stack was not kept"
+                    .into(),
+            )
+        },
         locks_held: Vec::new(),
     };
     let object = match object {
@@ -278,73 +294,6 @@ fn source_line(f: &Frame) -> Option<String> {
     text.lines()
         .nth(line.checked_sub(1)?)
         .map(|l| l.to_string())
-}
-
-/// Prefixes of frames that belong to racedet, the standard library's
-/// thread start-up, the test harness or the unwinder.
-const TRIMMED: &[&str] = &[
-    "racedet_runtime::",
-    "racedet::",
-    "backtrace::",
-    "std::",
-    "core::",
-    "alloc::",
-    "test::",
-    "__rust",
-    "_start",
-    "__libc",
-    "start_thread",
-    "clone",
-    "<alloc::",
-    "<core::",
-    "<std::",
-];
-
-fn is_trimmed(function: &str) -> bool {
-    TRIMMED.iter().any(|p| function.starts_with(p))
-}
-
-/// The current stack, user frames only, innermost first. The first user
-/// frame gets the exact call site's column (symbolisation gives lines only).
-fn capture_stack(site: Option<&Frame>) -> Vec<Frame> {
-    let bt = backtrace::Backtrace::new();
-    let mut frames = Vec::new();
-    for f in bt.frames() {
-        for sym in f.symbols() {
-            let Some(name) = sym.name().map(|n| format!("{n:#}")) else {
-                continue;
-            };
-            if is_trimmed(&name) {
-                continue;
-            }
-            frames.push(Frame {
-                function: Some(name),
-                file: sym.filename().map(|p| p.display().to_string()),
-                line: sym.lineno(),
-                column: sym.colno(),
-            });
-        }
-    }
-    // Drop everything from `main` outwards (runtime start-up).
-    if let Some(i) = frames
-        .iter()
-        .position(|f| f.function.as_deref() == Some("main"))
-    {
-        frames.truncate(i);
-    }
-    if let (Some(site), Some(first)) = (site, frames.first_mut()) {
-        if first.file == site.file || first.line == site.line {
-            first.file = site.file.clone();
-            first.line = site.line;
-            first.column = site.column;
-        } else {
-            // The call site is inside an inlined frame: put it on top.
-            let mut s = site.clone();
-            s.function = first.function.clone();
-            frames.insert(0, s);
-        }
-    }
-    frames
 }
 
 fn emit(key: QuickKey, report: RaceReport, context: u64) {

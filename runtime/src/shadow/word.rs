@@ -57,6 +57,17 @@ pub fn pack(slot: Slot, clock: u32) -> u64 {
     ((clock as u64) << 32) | ((slot.0 as u64) << 16) | 1
 }
 
+/// What one checked access did.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Same-epoch repeat: nothing to record (fast path).
+    Repeat,
+    /// New history recorded, no race.
+    Recorded,
+    /// Recorded, and unordered with this earlier access.
+    Race(Conflict),
+}
+
 #[derive(Debug)]
 enum WordData {
     Uniform { mask: u8, state: VarState },
@@ -154,6 +165,23 @@ impl ShadowWord {
         size: u8,
         site: Site,
     ) -> Option<Conflict> {
+        match self.check(thr, kind, mask, size, site) {
+            Outcome::Repeat | Outcome::Recorded => None,
+            Outcome::Race(c) => Some(c),
+        }
+    }
+
+    /// Like [`access`](Self::access), but also says whether the state was
+    /// updated (the caller records a stack for new history only).
+    #[inline]
+    pub fn check(
+        &self,
+        thr: &Accessor<'_>,
+        kind: AccessKind,
+        mask: u8,
+        size: u8,
+        site: Site,
+    ) -> Outcome {
         debug_assert_ne!(mask, 0);
         let cell = thr.cur | ((mask as u64) << 8);
         match kind {
@@ -161,17 +189,20 @@ impl ShadowWord {
                 if self.fast_r.load(Ordering::Relaxed) == cell
                     || self.fast_w.load(Ordering::Relaxed) == cell
                 {
-                    return None;
+                    return Outcome::Repeat;
                 }
             }
             AccessKind::Write => {
                 if self.fast_w.load(Ordering::Relaxed) == cell {
-                    return None;
+                    return Outcome::Repeat;
                 }
             }
             AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => {}
         }
-        self.access_slow(thr, kind, mask, size, site, cell)
+        match self.access_slow(thr, kind, mask, size, site, cell) {
+            Some(c) => Outcome::Race(c),
+            None => Outcome::Recorded,
+        }
     }
 
     #[inline(never)]
