@@ -221,6 +221,12 @@ impl<T> RaceCell<T> {
         self.inner.value.into_inner()
     }
 
+    /// The cell's address in race reports (`object.addr`): fixed for the
+    /// cell's life, whatever moves its handle.
+    pub fn object_addr(&self) -> usize {
+        std::ptr::from_ref(&self.inner.object) as usize
+    }
+
     /// The name given to [`named`](Self::named).
     pub fn name(&self) -> Option<&str> {
         self.inner.object.name()

@@ -112,6 +112,12 @@ impl<K, V, S> RaceMap<K, V, S> {
         self.inner.object.name()
     }
 
+    /// The map's address in race reports (`object.addr`): fixed for the
+    /// map's life, whatever moves its handle.
+    pub fn object_addr(&self) -> usize {
+        std::ptr::from_ref(&self.inner.object) as usize
+    }
+
     #[inline]
     fn read(&self, site: Site) -> parking_lot::RwLockReadGuard<'_, HashMap<K, V, S>> {
         self.inner.object.read(site);
