@@ -22,6 +22,21 @@ pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
     if !enabled() || size == 0 {
         return;
     }
+    // Same-epoch fast path for an access inside one existing shadow word.
+    let offset = addr & 7;
+    if offset + size <= 8 {
+        if let Some(word) = runtime().shadow.existing(addr) {
+            let mask = (((1u16 << (offset + size)) - 1) & !((1u16 << offset) - 1)) as u8;
+            if word.is_repeat(kind, rt::fast_cell(), mask) {
+                return;
+            }
+        }
+    }
+    access_slow(addr, size, kind, site);
+}
+
+#[inline(never)]
+fn access_slow(addr: usize, size: usize, kind: AccessKind, site: Site) {
     with_thread(|thr| access_in(thr, addr, size, kind, site));
 }
 
@@ -317,11 +332,16 @@ impl Object {
         self.access(AccessKind::Write, site);
     }
 
-    #[inline]
+    #[inline(always)]
     fn access(&self, kind: AccessKind, site: Site) {
-        if !enabled() {
+        if !enabled() || self.word.is_repeat(kind, rt::fast_cell(), 0xFF) {
             return;
         }
+        self.access_slow(kind, site);
+    }
+
+    #[inline(never)]
+    fn access_slow(&self, kind: AccessKind, site: Site) {
         with_thread(
             |thr| match self.word.check(&thr.accessor(), kind, 0xFF, 8, site) {
                 Outcome::Repeat => {}

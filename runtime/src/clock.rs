@@ -121,6 +121,13 @@ impl VectorClock {
             .all(|(i, &c)| c <= other.get(Slot(i as u16)))
     }
 
+    /// `self := other` without reallocating when it fits.
+    #[inline]
+    pub fn assign(&mut self, other: &VectorClock) {
+        self.entries.clear();
+        self.entries.extend_from_slice(&other.entries);
+    }
+
     pub fn clear(&mut self) {
         self.entries.clear();
     }

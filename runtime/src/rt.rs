@@ -134,6 +134,7 @@ pub fn end_check(ctx: u64) -> Vec<crate::report::model::RaceReport> {
 
 thread_local! {
     static CURRENT: Cell<*mut ThreadState> = const { Cell::new(ptr::null_mut()) };
+    static FAST_CELL: Cell<u64> = const { Cell::new(0) };
     /// Set while the runtime works for this thread.
     static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
     /// The thread's state was torn down (TLS destruction).
@@ -174,7 +175,22 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R>
     if !thr.name_known {
         refresh_name(thr);
     }
-    Some(f(thr))
+    let r = f(thr);
+    set_fast_cell(thr.cur);
+    Some(r)
+}
+
+/// The current thread's packed epoch (`ThreadState::cur`), mirrored in a
+/// plain thread-local so the same-epoch fast path needs no pointer chase;
+/// 0 (which matches no shadow cell) when the thread has no state.
+#[inline(always)]
+pub(crate) fn fast_cell() -> u64 {
+    FAST_CELL.with(|c| c.get())
+}
+
+#[inline(always)]
+fn set_fast_cell(cur: u64) {
+    let _ = FAST_CELL.try_with(|c| c.set(cur));
 }
 
 #[cold]
@@ -189,7 +205,9 @@ fn with_thread_slow<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
     // SAFETY: as in `with_thread`.
     let thr = unsafe { &mut *p };
     refresh_name(thr);
-    Some(f(thr))
+    let r = f(thr);
+    set_fast_cell(thr.cur);
+    Some(r)
 }
 
 /// Like [`with_thread`] but for lifecycle events, which must not be skipped.
@@ -292,6 +310,7 @@ pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
 /// new thread.
 pub fn start_thread(token: ForkToken) {
     let thr = busy(|| registry().start(token, None, os_tid()));
+    set_fast_cell(thr.cur);
     let p = Box::into_raw(Box::new(thr));
     let _ = CURRENT.try_with(|c| c.set(p));
     let _ = EXIT_GUARD.try_with(|_| ());
@@ -311,6 +330,7 @@ pub fn finish_current() {
     if p.is_null() {
         return;
     }
+    set_fast_cell(0);
     let _ = DEAD.try_with(|d| d.set(true));
     // SAFETY: `p` came from `Box::into_raw` on this thread and `CURRENT` no
     // longer refers to it, so this is the only owner.

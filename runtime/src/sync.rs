@@ -34,6 +34,12 @@ struct SyncClocks {
     clock: VectorClock,
     /// Released by read-unlocks of a rwlock.
     read_clock: VectorClock,
+    /// Slot whose release-store last set `clock`, while no other release
+    /// touched it. Its owner's clock already covers `clock` (clocks only
+    /// grow, and a slot's next owner inherits a clock covering the previous
+    /// one), so that thread's next exclusive lock can skip the join: the
+    /// common re-lock by the same thread costs no clock work.
+    sole_releaser: Option<crate::clock::Slot>,
 }
 
 // SAFETY: `clocks` is only accessed under `lock` (see `with`).
@@ -60,11 +66,20 @@ impl SyncVar {
             clocks: UnsafeCell::new(SyncClocks {
                 clock: VectorClock::new(),
                 read_clock: VectorClock::new(),
+                sole_releaser: None,
             }),
         }
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut VectorClock, &mut VectorClock) -> R) -> R {
+        self.with_all(|c| {
+            // Any operation but the lock/unlock fast pair may change the clock.
+            c.sole_releaser = None;
+            f(&mut c.clock, &mut c.read_clock)
+        })
+    }
+
+    fn with_all<R>(&self, f: impl FnOnce(&mut SyncClocks) -> R) -> R {
         let mut spins = 0u32;
         while self
             .lock
@@ -80,7 +95,7 @@ impl SyncVar {
         }
         // SAFETY: the spin lock above is held until the store below.
         let c = unsafe { &mut *self.clocks.get() };
-        let r = f(&mut c.clock, &mut c.read_clock);
+        let r = f(c);
         self.lock.store(false, Ordering::Release);
         r
     }
@@ -102,16 +117,23 @@ impl SyncVar {
 
     /// Exclusive lock acquired: `C_t ⊔= L_m ⊔ R_m`.
     pub fn lock_acquired(&self, thr: &mut ThreadState) {
-        self.with(|clock, read| {
-            thr.acquire(clock);
-            thr.acquire(read);
-            read.clear();
+        self.with_all(|c| {
+            if c.sole_releaser == Some(thr.slot) && c.read_clock.is_empty() {
+                debug_assert!(c.clock.le(&thr.clock));
+                return;
+            }
+            thr.acquire(&c.clock);
+            thr.acquire(&c.read_clock);
+            c.read_clock.clear();
         });
     }
 
     /// Exclusive unlock: `L_m := C_t`.
     pub fn unlock(&self, thr: &mut ThreadState) {
-        self.release_store(thr);
+        self.with_all(|c| {
+            thr.release_store(&mut c.clock);
+            c.sole_releaser = Some(thr.slot);
+        });
     }
 
     /// Shared lock acquired: `C_t ⊔= L_m`.

@@ -86,7 +86,7 @@ impl ThreadState {
 
     /// `dst := C_t`, then a new epoch (TSan's `ReleaseStore`).
     pub fn release_store(&mut self, dst: &mut VectorClock) {
-        dst.clone_from(&self.clock);
+        dst.assign(&self.clock);
         self.tick();
     }
 }

@@ -64,6 +64,7 @@ impl ShadowTable {
     }
 
     /// The shadow word covering `addr` if one was ever created.
+    #[inline]
     pub fn existing(&self, addr: usize) -> Option<&ShadowWord> {
         let (r, m, l) = Self::split(addr);
         let mid = self.root[r].load(Ordering::Acquire);

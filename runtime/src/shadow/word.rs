@@ -171,6 +171,22 @@ impl ShadowWord {
         }
     }
 
+    /// The same-epoch fast path alone: `true` if this access by the thread
+    /// whose packed epoch is `cur` needs no work. Never changes the state,
+    /// so it is safe to call from anywhere.
+    #[inline(always)]
+    pub fn is_repeat(&self, kind: AccessKind, cur: u64, mask: u8) -> bool {
+        let cell = cur | ((mask as u64) << 8);
+        match kind {
+            AccessKind::Read => {
+                self.fast_r.load(Ordering::Relaxed) == cell
+                    || self.fast_w.load(Ordering::Relaxed) == cell
+            }
+            AccessKind::Write => self.fast_w.load(Ordering::Relaxed) == cell,
+            AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => false,
+        }
+    }
+
     /// Like [`access`](Self::access), but also says whether the state was
     /// updated (the caller records a stack for new history only).
     #[inline]
@@ -183,22 +199,10 @@ impl ShadowWord {
         site: Site,
     ) -> Outcome {
         debug_assert_ne!(mask, 0);
-        let cell = thr.cur | ((mask as u64) << 8);
-        match kind {
-            AccessKind::Read => {
-                if self.fast_r.load(Ordering::Relaxed) == cell
-                    || self.fast_w.load(Ordering::Relaxed) == cell
-                {
-                    return Outcome::Repeat;
-                }
-            }
-            AccessKind::Write => {
-                if self.fast_w.load(Ordering::Relaxed) == cell {
-                    return Outcome::Repeat;
-                }
-            }
-            AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => {}
+        if self.is_repeat(kind, thr.cur, mask) {
+            return Outcome::Repeat;
         }
+        let cell = thr.cur | ((mask as u64) << 8);
         match self.access_slow(thr, kind, mask, size, site, cell) {
             Some(c) => Outcome::Race(c),
             None => Outcome::Recorded,
