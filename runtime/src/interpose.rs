@@ -71,11 +71,23 @@ fn handles() -> std::sync::MutexGuard<'static, HashMap<pthread_t, ThreadId>> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
+/// Runs when the program is loaded, before `main`: reads `RACEDET` and
+/// `RACEDET_OPTIONS` so that a bad option stops the process (status 2)
+/// before any user code runs, and installs the exit hook.
+extern "C" fn load_time_init() {
+    crate::rt::init();
+}
+
+#[used]
+#[unsafe(link_section = ".init_array")]
+static LOAD_TIME_INIT: extern "C" fn() = load_time_init;
+
 /// Referenced from the runtime's registration path so that this object file,
 /// and with it the symbols below, is always part of the link.
 #[inline(never)]
 pub(crate) fn linked() {
     std::hint::black_box(pthread_create as *const ());
+    std::hint::black_box(&LOAD_TIME_INIT);
 }
 
 struct Start {
