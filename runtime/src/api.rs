@@ -8,6 +8,7 @@
 
 use crate::atomic::{self, Ordering};
 use crate::clock::VectorClock;
+use crate::locks::HeldLock;
 use crate::report::{self, CurrentAccess, ObjectDesc};
 use crate::rt::{self, enabled, runtime, with_thread};
 use crate::shadow::{AccessKind, Outcome, ShadowWord, word_masks};
@@ -100,11 +101,13 @@ pub fn write_range(addr: usize, len: usize, site: Site) {
 
 /// The memory `[addr, addr + len)` was freed or reused: forget its history
 /// and any sync object in it, so a new object there starts clean.
+///
+/// Works while detection is off too (once the runtime exists): history
+/// recorded during an earlier `racedet::check` must not outlive the memory.
 pub fn reset_range(addr: usize, len: usize) {
-    if !enabled() {
+    let Some(rt) = rt::started() else {
         return;
-    }
-    let rt = runtime();
+    };
     rt.shadow.reset_range(addr, len);
     rt.sync.reset_range(addr, len);
 }
@@ -212,7 +215,7 @@ pub mod var {
         }
         with_thread(|thr| {
             var.lock_acquired(thr);
-            thr.held_locks.push(addr);
+            thr.locks.acquired(thr.id, HeldLock { addr, exclusive: true });
         });
     }
 
@@ -223,10 +226,32 @@ pub mod var {
             return;
         }
         with_thread(|thr| {
-            if let Some(i) = thr.held_locks.iter().rposition(|a| *a == addr) {
-                thr.held_locks.remove(i);
-            }
+            thr.locks.released(thr.id, addr);
             var.unlock(thr);
+        });
+    }
+
+    /// Shared (read) lock of the reader-writer lock at `addr` acquired.
+    #[inline]
+    pub fn read_lock_acquired_at(var: &SyncVar, addr: usize) {
+        if !enabled() {
+            return;
+        }
+        with_thread(|thr| {
+            var.read_lock_acquired(thr);
+            thr.locks.acquired(thr.id, HeldLock { addr, exclusive: false });
+        });
+    }
+
+    /// Shared (read) unlock of the reader-writer lock at `addr`.
+    #[inline]
+    pub fn read_unlock_at(var: &SyncVar, addr: usize) {
+        if !enabled() {
+            return;
+        }
+        with_thread(|thr| {
+            thr.locks.released(thr.id, addr);
+            var.read_unlock(thr);
         });
     }
 

@@ -54,6 +54,11 @@ pub(crate) fn runtime() -> &'static Runtime {
     })
 }
 
+/// The runtime, if anything ever created it (detection was on at some point).
+pub(crate) fn started() -> Option<&'static Runtime> {
+    RUNTIME.get()
+}
+
 pub(crate) fn registry() -> MutexGuard<'static, Registry> {
     runtime().registry.lock().unwrap_or_else(|e| e.into_inner())
 }
