@@ -215,7 +215,13 @@ pub mod var {
         }
         with_thread(|thr| {
             var.lock_acquired(thr);
-            thr.locks.acquired(thr.id, HeldLock { addr, exclusive: true });
+            thr.locks.acquired(
+                thr.id,
+                HeldLock {
+                    addr,
+                    exclusive: true,
+                },
+            );
         });
     }
 
@@ -239,7 +245,13 @@ pub mod var {
         }
         with_thread(|thr| {
             var.read_lock_acquired(thr);
-            thr.locks.acquired(thr.id, HeldLock { addr, exclusive: false });
+            thr.locks.acquired(
+                thr.id,
+                HeldLock {
+                    addr,
+                    exclusive: false,
+                },
+            );
         });
     }
 

@@ -25,6 +25,7 @@
 pub use std::sync::atomic::Ordering;
 
 use crate::clock::VectorClock;
+use crate::shadow::AccessKind;
 use crate::thread::ThreadState;
 
 fn is_acquire(o: Ordering) -> bool {
@@ -57,6 +58,12 @@ pub fn store(loc: &mut VectorClock, thr: &mut ThreadState, order: Ordering) {
 /// Happens-before effect of a successful read-modify-write.
 pub fn rmw(loc: &mut VectorClock, thr: &mut ThreadState, order: Ordering) {
     load(loc, thr, order);
+    rmw_publish(loc, thr, order);
+}
+
+/// The store half of a read-modify-write: it continues the release sequence
+/// it read from, so it joins into `loc` instead of replacing it.
+fn rmw_publish(loc: &mut VectorClock, thr: &mut ThreadState, order: Ordering) {
     if is_release(order) {
         thr.release(loc);
     } else {
@@ -78,17 +85,38 @@ pub fn fence(thr: &mut ThreadState, order: Ordering) {
 }
 
 /// Applies the effect of an atomic access of `kind` to `loc`.
-pub fn apply(
+pub fn apply(loc: &mut VectorClock, thr: &mut ThreadState, kind: AccessKind, order: Ordering) {
+    before_access(loc, thr, kind, order);
+    after_access(loc, thr, kind, order);
+}
+
+/// The half of an atomic operation's effect that precedes its shadow access:
+/// reading from the latest store (loads, failed CASes, RMWs).
+///
+/// C++20 places an operation's acquire before it and its release after it.
+/// A shadow access for the operation belongs between the two halves: what
+/// preceded the store a load reads from happens-before the load itself (so
+/// a plain write before a release store does not race with the acquire load
+/// that reads it), and a store's release publishes the store itself.
+pub fn before_access(loc: &VectorClock, thr: &mut ThreadState, kind: AccessKind, order: Ordering) {
+    match kind {
+        AccessKind::AtomicLoad | AccessKind::AtomicRmw => load(loc, thr, order),
+        AccessKind::AtomicStore => {}
+        AccessKind::Read | AccessKind::Write => unreachable!("not an atomic access"),
+    }
+}
+
+/// The half that follows the shadow access: publishing (stores, RMWs).
+pub fn after_access(
     loc: &mut VectorClock,
     thr: &mut ThreadState,
-    kind: crate::shadow::AccessKind,
+    kind: AccessKind,
     order: Ordering,
 ) {
-    use crate::shadow::AccessKind;
     match kind {
-        AccessKind::AtomicLoad => load(loc, thr, order),
         AccessKind::AtomicStore => store(loc, thr, order),
-        AccessKind::AtomicRmw => rmw(loc, thr, order),
+        AccessKind::AtomicRmw => rmw_publish(loc, thr, order),
+        AccessKind::AtomicLoad => {}
         AccessKind::Read | AccessKind::Write => unreachable!("not an atomic access"),
     }
 }

@@ -44,6 +44,7 @@ pub mod api;
 pub mod atomic;
 pub mod clock;
 mod interpose;
+pub mod locks;
 pub mod options;
 pub mod report;
 mod rt;

@@ -306,6 +306,7 @@ pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
                 (token, reg.take_evicted())
             };
             crate::stack::forget_threads(&evicted);
+            crate::locks::forget_threads(&evicted);
             token
         })
     })

@@ -39,8 +39,8 @@ pub struct ThreadState {
     pub fence_release: VectorClock,
     /// Clocks read by relaxed loads since the start: what `fence(Acquire)` takes.
     pub fence_acquire: VectorClock,
-    /// Addresses of racedet locks currently held (for reports).
-    pub held_locks: Vec<usize>,
+    /// racedet locks currently held, and their lockset id (for reports).
+    pub locks: crate::locks::LockState,
     /// Sites for which this thread has recorded a stack.
     pub sites: crate::stack::SiteCache,
 }
@@ -54,6 +54,7 @@ impl ThreadState {
             slot: self.slot,
             clock: &self.clock,
             cur: self.cur,
+            locks: self.locks.id,
         }
     }
 
@@ -399,7 +400,7 @@ fn new_state(id: ThreadId, slot: Slot, clock: VectorClock, context: u64) -> Thre
         name_known: false,
         fence_release: VectorClock::new(),
         fence_acquire: VectorClock::new(),
-        held_locks: Vec::new(),
+        locks: Default::default(),
         sites: Default::default(),
     }
 }

@@ -12,6 +12,7 @@
 //! Lock discipline: the report lock is only taken here and never while the
 //! registry lock is held; no user code runs under either.
 
+pub mod hint;
 pub mod model;
 pub mod text;
 
@@ -132,7 +133,7 @@ fn build(
     object: Option<&ObjectDesc>,
 ) -> RaceReport {
     let prev = conflict.previous;
-    let (cur_rec, prev_lite, threads) = {
+    let (cur_rec, prev_lite, threads, prev_unjoined) = {
         let reg = registry();
         let cur_rec = reg.record(thr.id).cloned();
         let prev_lite = reg.owner_at(Epoch::new(prev.slot, prev.clock));
@@ -166,7 +167,14 @@ fn build(
                 });
             }
         }
-        (cur_rec, prev_lite, threads)
+        // Finished and still registered means nobody joined it yet.
+        let prev_unjoined = prev_lite.as_ref().is_some_and(|p| {
+            p.id != thr.id
+                && reg
+                    .record(p.id)
+                    .is_some_and(|r| r.state == RunState::Finished)
+        });
+        (cur_rec, prev_lite, threads, prev_unjoined)
     };
     let opts = &runtime().options;
     let cur_site = site_frame(cur.site);
@@ -185,17 +193,13 @@ fn build(
         site: cur_site.clone(),
         stack,
         stack_note: None,
-        locks_held: thr
-            .held_locks
-            .iter()
-            .map(|a| model::LockInfo {
-                addr: *a as u64,
-                kind: "lock".into(),
-                created_at: None,
-            })
-            .collect(),
+        locks_held: lock_infos(&thr.locks.held),
     };
     let prev_site = site_frame(prev.site);
+    let prev_locks = match &prev_lite {
+        Some(p) => crate::locks::lookup(p.id, prev.locks),
+        None => None,
+    };
     let prev_id = prev_lite
         .as_ref()
         .and_then(|p| stack::site_stack(p.id, prev.site));
@@ -221,8 +225,18 @@ fn build(
                     .into(),
             )
         },
-        locks_held: Vec::new(),
+        locks_held: prev_locks.as_deref().map(lock_infos).unwrap_or_default(),
     };
+    let hint = object.and_then(|_| {
+        hint::choose(&hint::Facts {
+            current_is_write: cur.kind.is_write(),
+            previous_is_write: conflict.previous_kind.is_write(),
+            current_locks: thr.locks.held.clone(),
+            previous_locks: prev_locks.clone(),
+            relaxed_publication: thr.fence_acquire.covers(prev.epoch()),
+            previous_thread_unjoined: prev_unjoined,
+        })
+    });
     let object = match object {
         Some(o) => ObjectInfo {
             kind: o.kind.into(),
@@ -255,7 +269,7 @@ fn build(
         threads,
         test: cur_rec.and_then(|r| r.group),
         occurrences: 1,
-        hint: None,
+        hint,
     }
 }
 
@@ -263,6 +277,22 @@ fn exe() -> String {
     std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_default()
+}
+
+fn lock_infos(locks: &[crate::locks::HeldLock]) -> Vec<model::LockInfo> {
+    locks
+        .iter()
+        .map(|l| model::LockInfo {
+            addr: l.addr as u64,
+            kind: if l.exclusive {
+                "write lock"
+            } else {
+                "read lock"
+            }
+            .into(),
+            created_at: None,
+        })
+        .collect()
 }
 
 /// The frame of a call site (function names come from the stack).

@@ -86,6 +86,8 @@ pub struct Access {
     pub slot: Slot,
     /// Size in bytes of the access (ranges are clipped to 255).
     pub size: u8,
+    /// Lockset id of the locks the thread held (see `locks.rs`).
+    pub locks: u8,
 }
 
 impl Access {
@@ -258,6 +260,7 @@ mod tests {
             clock,
             slot: Slot(slot),
             size: 8,
+            locks: 0,
         }
     }
 

@@ -49,6 +49,8 @@ pub struct Accessor<'a> {
     pub clock: &'a VectorClock,
     /// `clock[slot] << 32 | slot << 16 | 1`, see [`pack`].
     pub cur: u64,
+    /// Lockset id of the locks held (see `locks.rs`).
+    pub locks: u8,
 }
 
 /// Packs a thread's current epoch into the cache-cell layout (mask 0).
@@ -224,6 +226,7 @@ impl ShadowWord {
             clock: thr.clock.get(thr.slot),
             slot: thr.slot,
             size,
+            locks: thr.locks,
         };
         self.with_lock(|data| {
             let conflict = apply(data, kind, access, mask, thr.clock);
@@ -316,6 +319,7 @@ mod tests {
             slot: Slot(slot),
             clock,
             cur: pack(Slot(slot), clock.get(Slot(slot))),
+            locks: 0,
         }
     }
 
