@@ -178,7 +178,10 @@ fn api_matches_std() {
     assert_eq!(format!("{m:?}"), "Mutex { data: 2, poisoned: false, .. }");
     let g = m.lock().unwrap();
     assert_eq!(format!("{g:?} {g}"), "2 2");
-    assert_eq!(format!("{m:?}"), "Mutex { data: <locked>, poisoned: false, .. }");
+    assert_eq!(
+        format!("{m:?}"),
+        "Mutex { data: <locked>, poisoned: false, .. }"
+    );
     drop(g);
     static GLOBAL: Mutex<Vec<u8>> = Mutex::new(Vec::new());
     GLOBAL.lock().unwrap().push(1);

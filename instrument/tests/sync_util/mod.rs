@@ -37,7 +37,10 @@ pub struct Gate {
 impl Gate {
     pub fn new() -> Gate {
         let (tx, rx) = mpsc::channel();
-        Gate { tx, rx: std::sync::Mutex::new(rx) }
+        Gate {
+            tx,
+            rx: std::sync::Mutex::new(rx),
+        }
     }
 
     /// Lets one `wait` through.

@@ -1,0 +1,261 @@
+//! [`RwLock`]: std's reader-writer lock, plus the lock's clocks.
+//!
+//! | operation                              | happens-before effect                                   |
+//! |----------------------------------------|---------------------------------------------------------|
+//! | `write`, successful `try_write`        | acquires the last write unlock *and* every read unlock since |
+//! | write guard drop                       | releases (stores) the clock: the next reader or writer acquires it |
+//! | `read`, successful `try_read`          | acquires the last write unlock only                     |
+//! | read guard drop                        | joins the clock into the read-unlock clock (for the next writer) |
+//! | failed `try_read`/`try_write` (`WouldBlock`) | none                                              |
+//!
+//! Two readers never order each other: a reader acquires only what writers
+//! published, which is what std guarantees (shared access cannot publish
+//! anything through the lock, except to the next writer).
+
+use std::fmt;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::panic::{RefUnwindSafe, UnwindSafe};
+
+use racedet_runtime::SyncVar;
+use racedet_runtime::api::var;
+
+use super::mutex::map_result;
+use super::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+/// A reader-writer lock with the API of [`std::sync::RwLock`].
+///
+/// # Examples
+///
+/// ```
+/// use racedet::sync::RwLock;
+///
+/// let lock = RwLock::new(5);
+/// {
+///     let r1 = lock.read().unwrap();
+///     let r2 = lock.read().unwrap();
+///     assert_eq!(*r1 + *r2, 10);
+/// }
+/// *lock.write().unwrap() += 1;
+/// assert_eq!(*lock.read().unwrap(), 6);
+/// ```
+pub struct RwLock<T: ?Sized> {
+    sync: SyncVar,
+    inner: std::sync::RwLock<T>,
+}
+
+// As for `Mutex`: the clocks are internally locked.
+impl<T: ?Sized> RefUnwindSafe for RwLock<T> {}
+impl<T: ?Sized> UnwindSafe for RwLock<T> {}
+
+/// Shared access to a locked [`RwLock`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
+    sync: &'a SyncVar,
+    inner: ManuallyDrop<std::sync::RwLockReadGuard<'a, T>>,
+}
+
+/// Exclusive access to a locked [`RwLock`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
+    lock: &'a RwLock<T>,
+    inner: ManuallyDrop<std::sync::RwLockWriteGuard<'a, T>>,
+}
+
+// SAFETY (both): the guards hand out `&T` like std's, which are `Sync` when
+// `T: Sync`; the extra reference only reaches the internally locked clock.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockWriteGuard<'_, T> {}
+
+impl<T> RwLock<T> {
+    /// Creates a new unlocked lock.
+    #[inline]
+    pub const fn new(t: T) -> RwLock<T> {
+        RwLock {
+            sync: SyncVar::new(),
+            inner: std::sync::RwLock::new(t),
+        }
+    }
+
+    /// Consumes the lock and returns the data (`Err` if poisoned).
+    #[inline]
+    pub fn into_inner(self) -> LockResult<T> {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    #[inline]
+    fn addr(&self) -> usize {
+        (self as *const Self).cast::<u8>() as usize
+    }
+
+    #[inline]
+    fn read_guard<'a>(&'a self, g: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
+        var::read_lock_acquired(&self.sync);
+        RwLockReadGuard {
+            sync: &self.sync,
+            inner: ManuallyDrop::new(g),
+        }
+    }
+
+    #[inline]
+    fn write_guard<'a>(&'a self, g: std::sync::RwLockWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
+        var::lock_acquired(&self.sync, self.addr());
+        RwLockWriteGuard {
+            lock: self,
+            inner: ManuallyDrop::new(g),
+        }
+    }
+
+    /// Locks for shared read access, blocking while a writer holds the lock.
+    ///
+    /// # Errors
+    /// As std: `Err` (with the guard) if the lock is poisoned.
+    #[inline]
+    pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
+        map_result(self.inner.read(), |g| self.read_guard(g))
+    }
+
+    /// Attempts shared access without blocking.
+    ///
+    /// # Errors
+    /// As std: `WouldBlock` or `Poisoned`.
+    #[inline]
+    pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        match self.inner.try_read() {
+            Ok(g) => Ok(self.read_guard(g)),
+            Err(TryLockError::Poisoned(e)) => Err(TryLockError::Poisoned(PoisonError::new(
+                self.read_guard(e.into_inner()),
+            ))),
+            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    /// Locks for exclusive write access.
+    ///
+    /// # Errors
+    /// As std: `Err` (with the guard) if the lock is poisoned.
+    #[inline]
+    pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+        map_result(self.inner.write(), |g| self.write_guard(g))
+    }
+
+    /// Attempts exclusive access without blocking.
+    ///
+    /// # Errors
+    /// As std: `WouldBlock` or `Poisoned`.
+    #[inline]
+    pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        match self.inner.try_write() {
+            Ok(g) => Ok(self.write_guard(g)),
+            Err(TryLockError::Poisoned(e)) => Err(TryLockError::Poisoned(PoisonError::new(
+                self.write_guard(e.into_inner()),
+            ))),
+            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    /// Whether the lock is poisoned.
+    #[inline]
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.is_poisoned()
+    }
+
+    /// Clears the poisoned state.
+    #[inline]
+    pub fn clear_poison(&self) {
+        self.inner.clear_poison();
+    }
+
+    /// A mutable reference to the data (`&mut self` is exclusive).
+    #[inline]
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        self.inner.get_mut()
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    fn default() -> RwLock<T> {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T> From<T> for RwLock<T> {
+    fn from(t: T) -> RwLock<T> {
+        RwLock::new(t)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RwLock");
+        match self.try_read() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(TryLockError::Poisoned(err)) => d.field("data", &&**err.get_ref()),
+            Err(TryLockError::WouldBlock) => d.field("data", &format_args!("<locked>")),
+        };
+        d.field("poisoned", &self.is_poisoned());
+        d.finish_non_exhaustive()
+    }
+}
+
+// ===== impl guards =====
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        var::read_unlock(self.sync);
+        // SAFETY: dropped exactly once, here, after the clock was released.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        var::unlock(&self.lock.sync, self.lock.addr());
+        // SAFETY: dropped exactly once, here, after the clock was released.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+macro_rules! fmt_guard {
+    ($($g:ident),*) => {$(
+        impl<T: ?Sized + fmt::Debug> fmt::Debug for $g<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&**self, f)
+            }
+        }
+        impl<T: ?Sized + fmt::Display> fmt::Display for $g<'_, T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                (**self).fmt(f)
+            }
+        }
+    )*};
+}
+fmt_guard!(RwLockReadGuard, RwLockWriteGuard);
