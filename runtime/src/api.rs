@@ -11,7 +11,7 @@ use crate::clock::VectorClock;
 use crate::locks::HeldLock;
 use crate::report::{self, CurrentAccess, ObjectDesc};
 use crate::rt::{self, enabled, runtime, with_thread};
-use crate::shadow::{AccessKind, Outcome, ShadowWord, word_masks};
+use crate::shadow::{AccessKind, Conflict, Outcome, ShadowWord, word_masks};
 use crate::site::Site;
 use crate::sync::SyncVar;
 use crate::thread::ThreadState;
@@ -46,23 +46,48 @@ fn access_in(thr: &mut ThreadState, addr: usize, size: usize, kind: AccessKind, 
     if kind.is_atomic() && !rt.options.report_atomic_races {
         return;
     }
+    let outcome = check_words(thr, addr, size, kind, site);
+    finish_access(thr, addr, size, kind, site, outcome);
+}
+
+/// Checks and records the access in every shadow word it touches. Returns
+/// whether any history was recorded and the first conflict found.
+fn check_words(
+    thr: &ThreadState,
+    addr: usize,
+    size: usize,
+    kind: AccessKind,
+    site: Site,
+) -> (bool, Option<Conflict>) {
+    let rt = runtime();
     let clipped = size.min(u8::MAX as usize) as u8;
     let mut recorded = false;
     let mut race = None;
-    {
-        let acc = thr.accessor();
-        for (word, mask, _) in word_masks(addr, size) {
-            match rt.shadow.word(word).check(&acc, kind, mask, clipped, site) {
-                Outcome::Repeat => {}
-                Outcome::Recorded => recorded = true,
-                // One report per access, as TSan; later words are still updated.
-                Outcome::Race(c) => {
-                    recorded = true;
-                    race = race.or(Some(c));
-                }
+    let acc = thr.accessor();
+    for (word, mask, _) in word_masks(addr, size) {
+        match rt.shadow.word(word).check(&acc, kind, mask, clipped, site) {
+            Outcome::Repeat => {}
+            Outcome::Recorded => recorded = true,
+            // One report per access, as TSan; later words are still updated.
+            Outcome::Race(c) => {
+                recorded = true;
+                race = race.or(Some(c));
             }
         }
     }
+    (recorded, race)
+}
+
+/// The slow half of an access, run with no engine lock held: the site's
+/// stack for new history, and the report.
+fn finish_access(
+    thr: &mut ThreadState,
+    addr: usize,
+    size: usize,
+    kind: AccessKind,
+    site: Site,
+    (recorded, race): (bool, Option<Conflict>),
+) {
     if recorded {
         thr.sites.note(thr.id, site);
     }
@@ -138,11 +163,27 @@ fn atomic_op(addr: usize, size: usize, kind: AccessKind, order: Ordering, site: 
         return;
     }
     let rt = runtime();
+    let check = rt.options.report_atomic_races;
     with_thread(|thr| {
-        access_in(thr, addr, size, kind, site);
-        rt.sync.with(addr, true, |var| {
-            var.locked(|loc| atomic::apply(loc, thr, kind, order))
+        // The shadow access sits between the operation's acquire and its
+        // release (see `atomic::before_access`); all three run under the
+        // location's lock so the clock effect stays one atomic step. The
+        // report is made after the lock is dropped.
+        let outcome = rt.sync.with(addr, true, |var| {
+            var.locked(|loc| {
+                atomic::before_access(loc, thr, kind, order);
+                let outcome = if check {
+                    check_words(thr, addr, size, kind, site)
+                } else {
+                    (false, None)
+                };
+                atomic::after_access(loc, thr, kind, order);
+                outcome
+            })
         });
+        if let Some(outcome) = outcome {
+            finish_access(thr, addr, size, kind, site, outcome);
+        }
     });
 }
 
