@@ -391,7 +391,10 @@ impl<T: ?Sized> fmt::Debug for Weak<T> {
 /// ```
 #[macro_export]
 macro_rules! unsize_arc {
-    ($arc:expr) => {
-        $crate::sync::Arc::__from_std($crate::sync::Arc::__into_std($arc))
-    };
+    ($arc:expr) => {{
+        // A separate binding, so that the expected type reaches only the
+        // second call, whose argument is the coercion site.
+        let inner = $crate::sync::Arc::__into_std($arc);
+        $crate::sync::Arc::__from_std(inner)
+    }};
 }

@@ -10,7 +10,8 @@
 //! the object complete, so no thread can observe completion without finding
 //! the clock. A `Once` closure that panics poisons the `Once`; the release
 //! still happens (std's poisoning store is a release too), so a later
-//! `call_once_force` sees what the failed attempt wrote. A panicking
+//! `call_once_force` closure sees what the failed attempt wrote (it acquires
+//! before running). A panicking
 //! `OnceLock`/`LazyLock` initialiser publishes nothing (nobody can observe it
 //! through the lock).
 
@@ -85,6 +86,8 @@ impl Once {
     #[inline]
     pub fn call_once_force<F: FnOnce(&OnceState)>(&self, f: F) {
         self.inner.call_once_force(|state| {
+            // A poisoned `Once`: the failed attempt's writes are visible.
+            var::acquire(&self.sync);
             let _release = ReleaseOnDrop(&self.sync);
             f(state);
         });
