@@ -25,12 +25,12 @@ pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
     }
     // Same-epoch fast path for an access inside one existing shadow word.
     let offset = addr & 7;
-    if offset + size <= 8 {
-        if let Some(word) = runtime().shadow.existing(addr) {
-            let mask = (((1u16 << (offset + size)) - 1) & !((1u16 << offset) - 1)) as u8;
-            if word.is_repeat(kind, rt::fast_cell(), mask) {
-                return;
-            }
+    if offset + size <= 8
+        && let Some(word) = runtime().shadow.existing(addr)
+    {
+        let mask = (((1u16 << (offset + size)) - 1) & !((1u16 << offset) - 1)) as u8;
+        if word.is_repeat(kind, rt::fast_cell(), mask) {
+            return;
         }
     }
     access_slow(addr, size, kind, site);
@@ -354,10 +354,10 @@ impl MessageClock {
 
     /// The receiver's side: acquires the snapshot.
     pub fn receive(&self) {
-        if let Some(c) = &self.0 {
-            if enabled() {
-                with_thread(|thr| thr.acquire(c));
-            }
+        if let Some(c) = &self.0
+            && enabled()
+        {
+            with_thread(|thr| thr.acquire(c));
         }
     }
 }

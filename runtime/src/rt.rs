@@ -242,14 +242,14 @@ fn refresh_name(thr: &mut ThreadState) {
     if let Some(name) = current_name() {
         busy(|| {
             let mut reg = registry();
-            if let Some(rec) = reg.record_mut(thr.id) {
-                if rec.name.is_none() {
-                    rec.name = Some(name.clone());
-                    if rec.group.is_none() && name != "main" {
-                        // A named thread with no named ancestor is a root
-                        // of attribution (a libtest test thread).
-                        rec.group = Some(name);
-                    }
+            if let Some(rec) = reg.record_mut(thr.id)
+                && rec.name.is_none()
+            {
+                rec.name = Some(name.clone());
+                if rec.group.is_none() && name != "main" {
+                    // A named thread with no named ancestor is a root
+                    // of attribution (a libtest test thread).
+                    rec.group = Some(name);
                 }
             }
         });

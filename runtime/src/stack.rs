@@ -68,10 +68,10 @@ fn intern(pcs: &[usize]) -> Option<StackId> {
     let cap = capacity();
     let mut guard = depot();
     let d = guard.get_or_insert_with(Depot::default);
-    if let Some(ids) = d.by_hash.get(&h) {
-        if let Some(id) = ids.iter().find(|id| &*d.stacks[**id as usize] == pcs) {
-            return Some(StackId(*id));
-        }
+    if let Some(ids) = d.by_hash.get(&h)
+        && let Some(id) = ids.iter().find(|id| &*d.stacks[**id as usize] == pcs)
+    {
+        return Some(StackId(*id));
     }
     if d.stacks.len() >= cap {
         return None;
@@ -117,13 +117,12 @@ impl SiteCache {
 fn record_site(thread: ThreadId, site: Site) {
     {
         let guard = depot();
-        if let Some(d) = guard.as_ref() {
-            if d.site_stacks
+        if let Some(d) = guard.as_ref()
+            && d.site_stacks
                 .get(&thread)
                 .is_some_and(|m| m.contains_key(&site))
-            {
-                return;
-            }
+        {
+            return;
         }
     }
     let Some(id) = capture() else { return };

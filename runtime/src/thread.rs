@@ -202,10 +202,10 @@ impl Registry {
         clock.set(slot, start);
         s.last_clock = start;
         s.owner = Some(record.id);
-        if s.journal.len() == JOURNAL_LEN {
-            if let Some((_, old)) = s.journal.pop_front() {
-                self.evicted.push(old.id);
-            }
+        if s.journal.len() == JOURNAL_LEN
+            && let Some((_, old)) = s.journal.pop_front()
+        {
+            self.evicted.push(old.id);
         }
         s.journal.push_back((start, lite(&record)));
         self.threads.insert(record.id, record);

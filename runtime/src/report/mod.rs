@@ -149,23 +149,23 @@ fn build(
                 created_stack: r.created_stack.map(stack::resolve).unwrap_or_default(),
             });
         }
-        if let Some(p) = &prev_lite {
-            if p.id != thr.id {
-                let live = reg.record(p.id);
-                let state = match live.map(|r| r.state) {
-                    Some(RunState::Running) => "running",
-                    _ => "finished",
-                };
-                threads.push(ThreadInfo {
-                    id: p.id.0,
-                    name: p.name.clone(),
-                    os_tid: p.os_tid,
-                    state: state.into(),
-                    parent: live.and_then(|r| r.parent).map(|p| p.0),
-                    created_at: site_frame(p.created_at),
-                    created_stack: p.created_stack.map(stack::resolve).unwrap_or_default(),
-                });
-            }
+        if let Some(p) = &prev_lite
+            && p.id != thr.id
+        {
+            let live = reg.record(p.id);
+            let state = match live.map(|r| r.state) {
+                Some(RunState::Running) => "running",
+                _ => "finished",
+            };
+            threads.push(ThreadInfo {
+                id: p.id.0,
+                name: p.name.clone(),
+                os_tid: p.os_tid,
+                state: state.into(),
+                parent: live.and_then(|r| r.parent).map(|p| p.0),
+                created_at: site_frame(p.created_at),
+                created_stack: p.created_stack.map(stack::resolve).unwrap_or_default(),
+            });
         }
         // Finished and still registered means nobody joined it yet.
         let prev_unjoined = prev_lite.as_ref().is_some_and(|p| {
