@@ -12,7 +12,8 @@
 //! trace.
 //!
 //! `RACEDET_DIFF_TRACES=N` and `RACEDET_DIFF_SEED=S` override the number of
-//! traces and the first seed (trace `i` uses seed `S + i`).
+//! traces and the first seed (trace `i` uses seed `S + i`); the traces are
+//! dealt round-robin to four test shards.
 
 mod diff;
 
@@ -95,20 +96,23 @@ fn describe(table: &ShadowTable, trace: &[Event]) -> String {
     out
 }
 
-#[test]
-fn engine_agrees_with_djit_reference() {
+/// Checks the traces `i` of `0..N` with `i % SHARDS == shard` (the shards
+/// run as separate tests, in parallel where cores allow).
+fn run_shard(shard: u64) {
     let traces = env_u64("RACEDET_DIFF_TRACES").unwrap_or(DEFAULT_TRACES);
     let first = env_u64("RACEDET_DIFF_SEED").unwrap_or(DEFAULT_SEED);
     let table = ShadowTable::new();
     let start = std::time::Instant::now();
-    let (mut accesses, mut races) = (0usize, 0usize);
-    for i in 0..traces {
+    let (mut runs, mut accesses, mut races, mut reused) = (0u64, 0usize, 0usize, 0usize);
+    for i in (shard..traces).step_by(SHARDS as usize) {
         let seed = first.wrapping_add(i);
         let trace = generate(seed);
         let want = Reference::run(&trace);
-        let got = Engine::run(&table, BASE, &trace);
+        let (got, reuse) = Engine::run_counting_reuse(&table, BASE, &trace);
+        runs += 1;
         accesses += want.len();
         races += want.iter().filter(|r| **r).count();
+        reused += usize::from(reuse > 0);
         if want != got {
             let small = shrink(&table, trace.clone());
             panic!(
@@ -121,14 +125,39 @@ fn engine_agrees_with_djit_reference() {
         }
     }
     eprintln!(
-        "differential: {traces} traces, {accesses} accesses ({races} racy) in {:.1?}",
+        "differential shard {shard}: {runs} traces, {accesses} accesses ({races} racy), \
+         slot reuse in {reused} traces, {:.1?}",
         start.elapsed()
     );
-    // The generator must produce both verdicts often, or agreement is cheap.
-    if traces >= 1000 {
+    // Agreement is only worth something if both verdicts are common and
+    // the generator reaches slot reuse.
+    if runs >= 1000 {
         assert!(
             races * 20 > accesses && races * 20 < accesses * 19,
             "{races}/{accesses}"
         );
+        assert!(reused as u64 * 100 > runs, "slot reuse in {reused}/{runs}");
     }
+}
+
+const SHARDS: u64 = 4;
+
+#[test]
+fn engine_agrees_with_djit_reference_0() {
+    run_shard(0);
+}
+
+#[test]
+fn engine_agrees_with_djit_reference_1() {
+    run_shard(1);
+}
+
+#[test]
+fn engine_agrees_with_djit_reference_2() {
+    run_shard(2);
+}
+
+#[test]
+fn engine_agrees_with_djit_reference_3() {
+    run_shard(3);
 }

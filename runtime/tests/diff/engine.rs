@@ -25,6 +25,15 @@ impl<'a> Engine<'a> {
     /// Runs `trace` on the arena at `base` of `table` (whose history is
     /// cleared first) and returns one verdict per access event.
     pub fn run(table: &'a ShadowTable, base: usize, trace: &[Event]) -> Vec<bool> {
+        Self::run_counting_reuse(table, base, trace).0
+    }
+
+    /// Like [`Engine::run`], also counting threads that got a reused slot.
+    pub fn run_counting_reuse(
+        table: &'a ShadowTable,
+        base: usize,
+        trace: &[Event],
+    ) -> (Vec<bool>, usize) {
         table.reset_range(base, MEM);
         let mut reg = Registry::new();
         let root = reg.register_root(None, 0);
@@ -39,7 +48,8 @@ impl<'a> Engine<'a> {
             atomics: (0..ATOMICS.len()).map(|_| SyncVar::new()).collect(),
         };
         e.threads.reserve(MAX_THREADS);
-        trace.iter().filter_map(|ev| e.step(ev)).collect()
+        let verdicts = trace.iter().filter_map(|ev| e.step(ev)).collect();
+        (verdicts, e.threads.len() - e.reg.slot_count())
     }
 
     fn thr(&mut self, t: usize) -> &mut ThreadState {

@@ -31,20 +31,29 @@ use std::sync::atomic::Ordering;
 
 use super::trace::{ATOMICS, AtomicOp, Event, LOCKS, MAX_THREADS, MEM, VARS};
 
-type Vc = Vec<u32>;
+/// A full vector clock indexed by trace thread id (a fixed array: the
+/// reference runs millions of times in a debug build).
+type Vc = [u32; MAX_THREADS];
 
 fn vc() -> Vc {
-    vec![0; MAX_THREADS]
+    [0; MAX_THREADS]
 }
 
 fn join_into(dst: &mut Vc, src: &Vc) {
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d = (*d).max(*s);
+    for i in 0..MAX_THREADS {
+        if src[i] > dst[i] {
+            dst[i] = src[i];
+        }
     }
 }
 
 fn leq(a: &Vc, b: &Vc) -> bool {
-    a.iter().zip(b).all(|(x, y)| x <= y)
+    for i in 0..MAX_THREADS {
+        if a[i] > b[i] {
+            return false;
+        }
+    }
+    true
 }
 
 fn acquires(o: Ordering) -> bool {
@@ -55,7 +64,7 @@ fn releases(o: Ordering) -> bool {
     matches!(o, Ordering::Release | Ordering::AcqRel | Ordering::SeqCst)
 }
 
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Thread {
     clock: Vc,
     /// Clock at the last `fence(Release)`.
@@ -64,7 +73,7 @@ struct Thread {
     pending_acquire: Vc,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Byte {
     write: Vc,
     read: Vc,
@@ -145,7 +154,7 @@ impl Reference {
     fn step(&mut self, e: &Event) -> Option<bool> {
         match *e {
             Event::Fork { t, child } => {
-                let mut clock = self.clock(t).clone();
+                let mut clock = *self.clock(t);
                 clock[child] = 1;
                 self.threads.push(Some(Thread {
                     clock,
@@ -160,49 +169,49 @@ impl Reference {
                 self.finals[t] = Some(th.clock);
             }
             Event::Join { t, child } => {
-                let fin = self.finals[child].clone().expect("finished");
+                let fin = self.finals[child].expect("finished");
                 join_into(self.clock(t), &fin);
             }
             Event::Lock { t, m } => {
-                let (l, r) = (self.last_unlock[m].clone(), self.read_unlocks[m].clone());
+                let (l, r) = (self.last_unlock[m], self.read_unlocks[m]);
                 join_into(self.clock(t), &l);
                 join_into(self.clock(t), &r);
             }
             Event::Unlock { t, m } => {
-                let c = self.clock(t).clone();
+                let c = *self.clock(t);
                 join_into(&mut self.last_unlock[m], &c);
                 self.tick(t);
             }
             Event::ReadLock { t, m } => {
-                let l = self.last_unlock[m].clone();
+                let l = self.last_unlock[m];
                 join_into(self.clock(t), &l);
             }
             Event::ReadUnlock { t, m } => {
-                let c = self.clock(t).clone();
+                let c = *self.clock(t);
                 join_into(&mut self.read_unlocks[m], &c);
                 self.tick(t);
             }
             Event::Acquire { t, v } => {
-                let s = self.vars[v].clone();
+                let s = self.vars[v];
                 join_into(self.clock(t), &s);
             }
             Event::Release { t, v } => {
-                let c = self.clock(t).clone();
+                let c = *self.clock(t);
                 join_into(&mut self.vars[v], &c);
                 self.tick(t);
             }
             Event::ReleaseStore { t, v } => {
-                self.vars[v] = self.clock(t).clone();
+                self.vars[v] = *self.clock(t);
                 self.tick(t);
             }
             Event::Fence { t, order } => {
                 if acquires(order) {
                     let th = self.thread(t);
-                    join_into(&mut th.clock, &th.pending_acquire.clone());
+                    join_into(&mut th.clock, &th.pending_acquire);
                 }
                 if releases(order) {
                     let th = self.thread(t);
-                    th.fence_release = th.clock.clone();
+                    th.fence_release = th.clock;
                     self.tick(t);
                 }
             }
@@ -237,7 +246,7 @@ impl Reference {
         };
         // The load half: what the latest store in modification order carries.
         if matches!(kind, Kind::Load | Kind::Rmw) {
-            let from = self.atomics[loc].clone();
+            let from = self.atomics[loc];
             let th = self.thread(t);
             if acquires(order) {
                 join_into(&mut th.clock, &from);
@@ -250,9 +259,9 @@ impl Reference {
         if matches!(kind, Kind::Store | Kind::Rmw) {
             let th = self.thread(t);
             let published = if releases(order) {
-                th.clock.clone()
+                th.clock
             } else {
-                th.fence_release.clone()
+                th.fence_release
             };
             if kind == Kind::Store {
                 self.atomics[loc] = published;
@@ -267,7 +276,7 @@ impl Reference {
     }
 
     fn access(&mut self, t: usize, addr: usize, size: usize, kind: Kind) -> bool {
-        let clock = self.clock(t).clone();
+        let clock = *self.clock(t);
         let now = clock[t];
         let mut raced = false;
         for b in &mut self.bytes[addr..addr + size] {
