@@ -755,3 +755,32 @@ fn slot_reuse_does_not_hide_a_race() {
     assert!(!wr(&z, &reuser));
     assert!(rd(&z, &live), "live thread vs reuser");
 }
+
+// ---------------------------------------------------------------------------
+// Resets (table.rs)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn reset_range_forgets_exactly_the_words_it_touches() {
+    let mut w = World::new();
+    let (a, b) = (w.thread(), w.thread());
+    let table = racedet_runtime::shadow::ShadowTable::new();
+    let base = 0x7f00_0020_0000usize;
+    let acc = |t: &ThreadState, addr: usize, kind| {
+        table
+            .word(addr)
+            .access(&t.accessor(), kind, 0xFF, 8, Site::UNKNOWN)
+            .is_some()
+    };
+    for i in 0..4 {
+        assert!(!acc(&a, base + 8 * i, Write));
+    }
+    // Words 1 and 2 are freed (a range that covers part of each: the
+    // caller owns whole words); an empty range frees nothing.
+    table.reset_range(base + 12, 6);
+    table.reset_range(base + 3, 0);
+    assert!(!acc(&b, base + 8, Write), "reset: no history left");
+    assert!(!acc(&b, base + 16, Write), "reset: no history left");
+    assert!(acc(&b, base, Read), "outside the range: history kept");
+    assert!(acc(&b, base + 24, Read), "outside the range: history kept");
+}
