@@ -18,10 +18,16 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run PROGRAM (and every process it starts) under the detector.
-    #[command(after_help = crate::exit_code::HELP)]
+    #[command(
+        after_help = crate::exit_code::HELP,
+        override_usage = "racedet run [OPTIONS] -- PROGRAM [ARGS]..."
+    )]
     Run(RunArgs),
     /// Run `cargo test` (or `cargo nextest run`) under the detector; a race fails its test.
-    #[command(after_help = crate::exit_code::HELP)]
+    #[command(
+        after_help = crate::exit_code::HELP,
+        override_usage = "racedet test [OPTIONS] [-- CARGO_TEST_ARGS...]"
+    )]
     Test(TestArgs),
     /// Run a bundled program where one thread writes a map while another reads it.
     Demo(DemoArgs),
@@ -43,7 +49,7 @@ pub struct RunArgs {
     pub gate: GateArgs,
     /// The program to run, then its arguments (passed through unchanged; no shell).
     #[arg(
-        value_name = "PROGRAM [ARGS]...",
+        value_name = "PROGRAM",
         required = true,
         trailing_var_arg = true,
         allow_hyphen_values = true
