@@ -190,6 +190,7 @@ fn every_unprotected_pair_is_reported() {
             h.join().unwrap();
         }
     });
+    assert!(reports.iter().all(|r| r.occurrences == 1), "{reports:#?}");
     let line = |w: usize| site_of(w).location().unwrap().line();
     let mut got: Vec<(u64, BTreeSet<u32>)> =
         reports.iter().map(|r| (r.current.addr, lines(r))).collect();

@@ -223,7 +223,11 @@ impl Reference {
             Event::Reset { addr, len } => {
                 // The engine's contract: the caller owns every word the range
                 // touches, so whole words are forgotten.
-                let (lo, hi) = (addr & !7, (addr + len).div_ceil(8) * 8);
+                let (lo, hi) = if len == 0 {
+                    (0, 0)
+                } else {
+                    (addr & !7, (addr + len).div_ceil(8) * 8)
+                };
                 for b in &mut self.bytes[lo..hi.min(MEM)] {
                     *b = Byte::new();
                 }

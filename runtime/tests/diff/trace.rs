@@ -233,7 +233,7 @@ impl Schedule {
                 }
             }
             Reset { addr, len } => {
-                if len == 0 || addr + len > MEM {
+                if addr + len > MEM {
                     return false;
                 }
             }
@@ -388,7 +388,7 @@ fn candidate(rng: &mut Rng, s: &Schedule, max_live: usize) -> Option<Event> {
             let addr = rng.below(MEM);
             Event::Reset {
                 addr,
-                len: rng.range(1, MEM - addr),
+                len: rng.range(0, MEM - addr),
             }
         }
     })
