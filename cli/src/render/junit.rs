@@ -127,6 +127,7 @@ fn case(out: &mut String, cx: &Context<'_>, c: &Case<'_>) {
             strip_path_prefix: cx.out.strip_path_prefix.clone(),
             color: false,
             occurrences: None,
+            show_test: matches!(cx.mode, Mode::Test { .. }),
         };
         let body: String = c
             .races

@@ -13,6 +13,7 @@ pub fn render(cx: &Context<'_>) -> String {
         strip_path_prefix: cx.out.strip_path_prefix.clone(),
         color: cx.out.color,
         occurrences: Some(occ),
+        show_test: matches!(cx.mode, Mode::Test { .. }),
     };
     let mut out = String::new();
     let limit = match cx.out.max_reports {

@@ -357,6 +357,7 @@ fn emit(key: QuickKey, report: RaceReport, context: u64) {
                 strip_path_prefix: opts.strip_path_prefix.clone(),
                 color: false,
                 occurrences: None,
+                show_test: false,
             },
         );
         write_text(&text);

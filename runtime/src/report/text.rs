@@ -14,6 +14,10 @@ pub struct TextOptions {
     pub color: bool,
     /// Occurrence count to show (after dedup), if more than one.
     pub occurrences: Option<u64>,
+    /// Show the `Test:` line (the root thread's name). Only meaningful when
+    /// the process is a test harness, which `racedet test` knows and a
+    /// plain program run cannot tell: named worker threads look alike.
+    pub show_test: bool,
 }
 
 struct Style<'a>(&'a TextOptions);
@@ -71,7 +75,7 @@ pub fn render(r: &RaceReport, opts: &TextOptions) -> String {
         r.previous.thread,
         locks(&r.previous)
     );
-    if let Some(test) = &r.test {
+    if let Some(test) = r.test.as_ref().filter(|_| opts.show_test) {
         let _ = writeln!(out, "Test: {test}");
     }
     if let Some(n) = opts.occurrences.filter(|n| *n > 1) {
