@@ -313,12 +313,9 @@ pub fn generate(seed: u64) -> Vec<Event> {
     let mut sched = Schedule::default();
     let mut trace = Vec::with_capacity(len);
     while trace.len() < len {
-        let e = candidate(&mut rng, &sched, max_live);
-        if let Some(e) = e {
-            if sched.apply(&e) {
-                trace.push(e);
-            }
-        }
+        // A draw the schedule rejects is simply drawn again.
+        let e = candidate(&mut rng, &sched, max_live).filter(|e| sched.apply(e));
+        trace.extend(e);
     }
     trace
 }
