@@ -109,7 +109,7 @@ fn values_behave() {
     assert_eq!(c.get(), "a");
     c.set("b".into());
     assert_eq!(c.replace("c".into()), "b");
-    assert_eq!(c.update(|s| s.push('d')), ());
+    c.update(|s| s.push('d'));
     assert_eq!(c.take(), "cd");
     assert_eq!(c.get(), "");
     let mut c = RaceCell::named("x", 3);

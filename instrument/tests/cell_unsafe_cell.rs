@@ -158,7 +158,9 @@ fn cell_api() {
     let d: UnsafeCell<u8> = UnsafeCell::default();
     assert_eq!(d.into_inner(), 0);
     assert_eq!(UnsafeCell::from(5).into_inner(), 5);
-    const _USABLE_IN_CONST: UnsafeCell<u8> = UnsafeCell::new(0);
+    // `new` is `const`: usable in statics.
+    static S: Shared<u8> = Shared(UnsafeCell::new(0));
+    S.cell().with_mut(|_| ());
     assert!(format!("{c:?}").contains("UnsafeCell"));
     let slice: &UnsafeCell<[u8]> = &UnsafeCell::new([1u8, 2, 3]);
     assert_eq!(slice.with(|p| p.len()), 3);

@@ -272,3 +272,24 @@ fn map_is_send_and_sync() {
     fn assert_sync<T: Send + Sync>() {}
     assert_sync::<RaceMap<String, Vec<u8>>>();
 }
+
+#[test]
+fn a_panicking_closure_leaves_the_map_usable() {
+    let m = filled();
+    for op in [
+        (|m: &RaceMap<u32, u32>| {
+            m.update(&1, |_| panic!("user code"));
+        }) as fn(&RaceMap<u32, u32>),
+        |m| m.retain(|_, _| panic!("user code")),
+        |m| m.for_each(|_, _| panic!("user code")),
+        |m| {
+            m.get_or_insert_with(9, || panic!("user code"));
+        },
+    ] {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(&m)));
+        assert!(r.is_err());
+        // No poisoning: the map still works.
+        assert_eq!(m.get(&1), Some(1));
+        m.insert(2, 2);
+    }
+}
