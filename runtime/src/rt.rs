@@ -125,19 +125,32 @@ pub fn begin_check() -> u64 {
     let ctx = NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed);
     CHECKS.fetch_add(1, Ordering::SeqCst);
     update_state();
-    with_thread_always(|t| t.context = ctx);
+    let outer = with_thread_always(|t| std::mem::replace(&mut t.context, ctx)).unwrap_or(0);
+    let _ = OUTER_CHECKS.try_with(|s| s.borrow_mut().push((ctx, outer)));
     ctx
 }
 
-/// Ends a check scope and returns the races collected under it.
+/// Ends a check scope and returns the races collected under it. The
+/// thread's races go back to the enclosing check, if any.
 pub fn end_check(ctx: u64) -> Vec<crate::report::model::RaceReport> {
-    with_thread_always(|t| t.context = 0);
+    let outer = OUTER_CHECKS
+        .try_with(|s| {
+            let mut s = s.borrow_mut();
+            let i = s.iter().rposition(|(c, _)| *c == ctx)?;
+            Some(s.remove(i).1)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    with_thread_always(|t| t.context = outer);
     CHECKS.fetch_sub(1, Ordering::SeqCst);
     update_state();
     crate::report::take_captured(ctx)
 }
 
 thread_local! {
+    /// `(check, context it replaced)` for the checks open on this thread.
+    static OUTER_CHECKS: std::cell::RefCell<Vec<(u64, u64)>> = const { std::cell::RefCell::new(Vec::new()) };
     static CURRENT: Cell<*mut ThreadState> = const { Cell::new(ptr::null_mut()) };
     static FAST_CELL: Cell<u64> = const { Cell::new(0) };
     /// Set while the runtime works for this thread.

@@ -295,3 +295,23 @@ fn raw_atomics_release_acquire() {
         BTreeSet::from([("atomic read", "write"), ("read", "write")])
     );
 }
+
+/// An inner check returns the races of its own scope; races after it ends go
+/// to the enclosing check again, not to process-wide reporting.
+#[test]
+fn nested_checks_restore_the_outer_context() {
+    let outer = racedet_runtime::begin_check();
+    let inner = racedet_runtime::begin_check();
+    assert!(racedet_runtime::end_check(inner).is_empty());
+    let x = Box::new(0u64);
+    let addr = &*x as *const u64 as usize;
+    let h = std::thread::spawn(move || api::write(addr, 8, Site::caller()));
+    api::read(addr, 8, Site::caller());
+    h.join().unwrap();
+    let races = racedet_runtime::end_check(outer);
+    assert_eq!(
+        races.len(),
+        1,
+        "the race after the inner check belongs to the outer one"
+    );
+}
