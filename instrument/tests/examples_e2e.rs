@@ -127,44 +127,29 @@ fn examples_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().join("examples")
 }
 
-/// The example binaries, built first if needed (`cargo test` builds them,
-/// but `cargo test --test examples_e2e` does not).
+/// The example binary `name`. `cargo build --examples` runs once first, for
+/// the same target directory and profile as this test: `cargo test` builds
+/// the examples anyway (then this is a quick no-op), but `cargo test --test
+/// examples_e2e` does not, and would otherwise run stale binaries.
 fn example_binary(name: &str) -> PathBuf {
     static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let profile_dir = examples_dir().parent().unwrap().to_path_buf();
+        let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
+            "debug" => "dev".to_string(),
+            other => other.to_string(),
+        };
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--examples", "-p", "racedet"])
+            .args(["--profile", &profile])
+            .arg("--target-dir")
+            .arg(profile_dir.parent().unwrap())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the examples failed");
+    });
     let path = examples_dir().join(name);
-    let fresh = |p: &Path| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-        match (p.metadata(), src.metadata()) {
-            (Ok(b), Ok(s)) => b.modified().unwrap() >= s.modified().unwrap(),
-            _ => false,
-        }
-    };
-    if !fresh(&path) {
-        BUILT.call_once(|| {
-            // Same target directory and profile as this test binary.
-            let profile_dir = examples_dir().parent().unwrap().to_path_buf();
-            let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
-                "debug" => "dev".to_string(),
-                other => other.to_string(),
-            };
-            let target_dir = profile_dir.parent().unwrap();
-            let status = Command::new(env!("CARGO"))
-                .args([
-                    "build",
-                    "--examples",
-                    "-p",
-                    "racedet",
-                    "--profile",
-                    &profile,
-                ])
-                .arg("--target-dir")
-                .arg(target_dir)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "building the examples failed");
-        });
-    }
     assert!(path.exists(), "{} not found", path.display());
     path
 }
