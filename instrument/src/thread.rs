@@ -405,16 +405,29 @@ pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
-    let mut key = 0;
+    // Acquires also when std's `scope` resumes a panic: the code that
+    // catches it is ordered after the scoped threads too.
+    let mut end = ScopeEnd(0);
     let r = std::thread::scope(|s| {
         let s = Scope::wrap(s);
-        key = s.key();
+        end.0 = s.key();
         f(s)
     });
-    api::acquire(key);
-    // The address is a stack slot that later scopes may reuse.
-    api::reset_range(key, 1);
+    drop(end);
     r
+}
+
+/// Acquires the scope's clock when dropped (the scope is over).
+struct ScopeEnd(usize);
+
+impl Drop for ScopeEnd {
+    fn drop(&mut self) {
+        if self.0 != 0 {
+            api::acquire(self.0);
+            // The address is a stack slot that later scopes may reuse.
+            api::reset_range(self.0, 1);
+        }
+    }
 }
 
 impl<'scope, 'env> Scope<'scope, 'env> {

@@ -142,7 +142,7 @@ pub(crate) fn map_result<G, H>(r: LockResult<G>, f: impl FnOnce(G) -> H) -> Lock
     }
 }
 
-impl<T: ?Sized + Default> Default for Mutex<T> {
+impl<T: Default> Default for Mutex<T> {
     fn default() -> Mutex<T> {
         Mutex::new(T::default())
     }

@@ -1,13 +1,13 @@
 //! Helpers for the sync and thread tests: run a program under
 //! `racedet::check` and count its races.
 //!
-//! Racy twins are forced into one order with *uninstrumented* std channels
-//! (`step`): they order wall-clock time but create no happens-before edge,
+//! Racy twins are forced into one order with an *uninstrumented* signal
+//! ([`Gate`]): it orders wall-clock time but creates no happens-before edge,
 //! so a missing edge is reported every time, not only when the accesses
 //! happen to overlap.
 #![allow(dead_code)]
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs `f` under `racedet::check`; panics if any race was reported.
 #[track_caller]
@@ -27,29 +27,41 @@ pub fn assert_races(n: usize, f: impl FnOnce()) {
     }
 }
 
-/// A one-way, uninstrumented "go" signal between threads (a std channel
-/// behind a std mutex, so `&Gate` can be shared by scoped threads).
+/// A one-way, uninstrumented "go" signal between threads: a std atomic
+/// counter polled with `yield_now`. Not a channel: std's channels block with
+/// `thread::park`, which would eat the park token the park/unpark tests hand
+/// over.
 pub struct Gate {
-    tx: mpsc::Sender<()>,
-    rx: std::sync::Mutex<mpsc::Receiver<()>>,
+    opened: AtomicUsize,
+    passed: AtomicUsize,
 }
 
 impl Gate {
     pub fn new() -> Gate {
-        let (tx, rx) = mpsc::channel();
         Gate {
-            tx,
-            rx: std::sync::Mutex::new(rx),
+            opened: AtomicUsize::new(0),
+            passed: AtomicUsize::new(0),
         }
     }
 
     /// Lets one `wait` through.
     pub fn open(&self) {
-        self.tx.send(()).unwrap();
+        self.opened.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Blocks until `open` was called.
+    /// Blocks until `open` was called (once per `wait`).
     pub fn wait(&self) {
-        self.rx.lock().unwrap().recv().unwrap();
+        loop {
+            let passed = self.passed.load(Ordering::Relaxed);
+            if passed < self.opened.load(Ordering::Relaxed)
+                && self
+                    .passed
+                    .compare_exchange(passed, passed + 1, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return;
+            }
+            std::thread::yield_now();
+        }
     }
 }
