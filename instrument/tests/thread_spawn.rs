@@ -37,10 +37,8 @@ fn unjoined_child_races_and_names_its_spawn_site() {
                 tx.send(()).unwrap();
             }
         };
-        let h = thread::Builder::new()
-            .name("writer".into())
-            .spawn(child)
-            .unwrap();
+        let builder = thread::Builder::new().name("writer".into());
+        let h = builder.spawn(child).unwrap();
         spawn_line = line!() - 1;
         rx.recv().unwrap();
         let _ = x.get();
