@@ -129,25 +129,49 @@ pub unsafe extern "C" fn pthread_create(
         // SAFETY: the thread was not created, so `boxed` is still ours.
         let b = unsafe { Box::from_raw(boxed) };
         rt::abandon_fork(b.token);
+    } else if created_detached(attr) {
+        // Never joinable, and its handle may be reused as soon as it exits:
+        // do not map it.
+        rt::detach(id);
     } else {
-        // SAFETY: on success the C library has written the handle.
+        // SAFETY: on success the C library has written the handle. A
+        // joinable thread's handle stays unique until it is joined.
         let handle = unsafe { *thread };
         handles().insert(handle, id);
     }
     rc
 }
 
+fn created_detached(attr: *const pthread_attr_t) -> bool {
+    if attr.is_null() {
+        return false;
+    }
+    let mut state: c_int = 0;
+    // SAFETY: `attr` is the caller's initialised attribute object (POSIX
+    // requires it for pthread_create), and `state` is a valid out-pointer.
+    let rc = unsafe { libc::pthread_attr_getdetachstate(attr, &mut state) };
+    rc == 0 && state == libc::PTHREAD_CREATE_DETACHED
+}
+
 /// # Safety
 /// Same contract as POSIX `pthread_join`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pthread_join(thread: pthread_t, retval: *mut *mut c_void) -> c_int {
+    // Unmap the handle *before* joining: once the join returns, another
+    // thread's pthread_create may reuse the same handle value, and a lookup
+    // after that would find the new thread instead of this one.
+    let id = handles().remove(&thread);
     // SAFETY: forwarding the caller's arguments unchanged.
     let rc = unsafe { (real().join)(thread, retval) };
-    if rc == 0 {
-        let id = handles().remove(&thread);
-        if let Some(id) = id {
+    match (rc, id) {
+        (0, Some(id)) => {
             rt::join(id);
         }
+        // The join failed: the thread is still joinable under this handle.
+        (_, Some(id)) => {
+            handles().insert(thread, id);
+        }
+        (_, None) => {}
     }
     rc
 }

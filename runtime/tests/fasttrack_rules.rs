@@ -46,7 +46,7 @@ fn read_exclusive() {
     sync(&mut a, &mut b);
     assert!(!apply(&mut s, &b, Read));
     assert!(
-        matches!(s.read, History::One(r) if r.slot == b.slot),
+        s.read.one().is_some_and(|r| r.slot == b.slot),
         "an ordered read replaces the previous one: {:?}",
         s.read
     );
@@ -141,7 +141,7 @@ fn write_exclusive() {
     sync(&mut a, &mut b);
     assert!(!wr(&x, &b), "ordered write after write");
     assert!(!apply(&mut s, &b, Write));
-    assert!(matches!(s.write, History::One(e) if e.slot == b.slot));
+    assert!(s.write.one().is_some_and(|e| e.slot == b.slot));
     // Twin: c is ordered after neither.
     assert!(wr(&x, &c));
 }
@@ -162,7 +162,7 @@ fn write_shared_after_read_shared() {
     assert!(!wr(&x, &c), "a writer ordered after every reader is clean");
     assert!(!apply(&mut s, &c, Write));
     assert!(s.read.is_empty(), "ordered reads are dropped by the write");
-    assert!(matches!(s.write, History::One(e) if e.slot == c.slot));
+    assert!(s.write.one().is_some_and(|e| e.slot == c.slot));
     // Twin: ordered after a only.
     sync(&mut a, &mut d);
     assert!(wr(&y, &d));

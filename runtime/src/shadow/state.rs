@@ -78,8 +78,8 @@ impl AccessKind {
     }
 }
 
-/// One recorded access.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+/// One recorded access. All-zero is [`Access::NONE`].
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
 pub struct Access {
     pub site: Site,
     pub clock: u32,
@@ -91,72 +91,101 @@ pub struct Access {
 }
 
 impl Access {
+    /// No access (clock 0 never names a live epoch).
+    pub const NONE: Access = Access {
+        site: Site::UNKNOWN,
+        clock: 0,
+        slot: Slot(0),
+        size: 0,
+        locks: 0,
+    };
+
     pub fn epoch(&self) -> Epoch {
         Epoch::new(self.slot, self.clock)
     }
 }
 
-/// Accesses of one kind to one location.
+/// Accesses of one kind to one location: empty, one access that every
+/// earlier one happens-before (FastTrack's epoch), or at most one access per
+/// slot when some are unordered (FastTrack's read-shared vector clock).
+///
+/// Representation, chosen so that all-zero bytes are the empty history (the
+/// shadow table hands out zeroed pages and returns them to the OS zeroed):
+///
+/// | `many`  | `one.clock` | meaning            |
+/// |---------|-------------|--------------------|
+/// | `None`  | 0           | empty              |
+/// | `None`  | > 0         | one access, `one`  |
+/// | `Some`  | (unused, 0) | the accesses in `many` |
 #[derive(Clone, Default, Debug)]
-pub enum History {
-    #[default]
-    Empty,
-    /// One access that every earlier one happens-before.
-    One(Access),
-    /// At most one access per slot; some pairs are unordered.
-    Many(Box<SmallVec<[Access; 4]>>),
+pub struct History {
+    one: Access,
+    many: Option<Box<SmallVec<[Access; 4]>>>,
 }
 
 impl History {
+    pub const EMPTY: History = History {
+        one: Access::NONE,
+        many: None,
+    };
+
     /// The first recorded access that does not happen-before `clock`.
     #[inline]
     pub fn unordered(&self, clock: &VectorClock) -> Option<Access> {
-        match self {
-            History::Empty => None,
-            History::One(a) => (!clock.covers(a.epoch())).then_some(*a),
-            History::Many(list) => list.iter().find(|a| !clock.covers(a.epoch())).copied(),
-        }
+        self.accesses()
+            .iter()
+            .find(|a| !clock.covers(a.epoch()))
+            .copied()
     }
 
     pub fn is_empty(&self) -> bool {
-        matches!(self, History::Empty)
+        self.many.is_none() && self.one.clock == 0
+    }
+
+    /// The single access, when the history is in its one-access form.
+    pub fn one(&self) -> Option<Access> {
+        (self.many.is_none() && self.one.clock != 0).then_some(self.one)
     }
 
     /// Records `access`, collapsing when every entry is ordered before it.
     pub fn record(&mut self, access: Access, clock: &VectorClock) {
+        debug_assert_ne!(access.clock, 0, "epoch 0 never names an access");
         if self.unordered(clock).is_none() {
-            *self = History::One(access);
+            *self = History {
+                one: access,
+                many: None,
+            };
             return;
         }
-        match self {
-            History::Empty => unreachable!("an empty history is always ordered"),
-            History::One(prev) => {
-                debug_assert_ne!(prev.slot, access.slot, "own accesses are always ordered");
-                let mut list = SmallVec::new();
-                list.push(*prev);
-                list.push(access);
-                *self = History::Many(Box::new(list));
-            }
-            History::Many(list) => match list.iter_mut().find(|a| a.slot == access.slot) {
+        match &mut self.many {
+            Some(list) => match list.iter_mut().find(|a| a.slot == access.slot) {
                 Some(entry) => *entry = access,
                 None => list.push(access),
             },
+            None => {
+                let prev = std::mem::replace(&mut self.one, Access::NONE);
+                debug_assert_ne!(prev.slot, access.slot, "own accesses are always ordered");
+                let mut list = SmallVec::new();
+                list.push(prev);
+                list.push(access);
+                self.many = Some(Box::new(list));
+            }
         }
     }
 
     /// Clears the history if every entry happens-before `clock`.
     fn clear_if_ordered(&mut self, clock: &VectorClock) {
         if self.unordered(clock).is_none() {
-            *self = History::Empty;
+            *self = History::EMPTY;
         }
     }
 
     /// Every recorded access (for reports and tests).
     pub fn accesses(&self) -> &[Access] {
-        match self {
-            History::Empty => &[],
-            History::One(a) => std::slice::from_ref(a),
-            History::Many(list) => list,
+        match &self.many {
+            Some(list) => list,
+            None if self.one.clock == 0 => &[],
+            None => std::slice::from_ref(&self.one),
         }
     }
 }
@@ -168,7 +197,8 @@ pub struct AtomicHistories {
     pub read: History,
 }
 
-/// The happens-before state of one location.
+/// The happens-before state of one location. All-zero bytes are the empty
+/// state.
 #[derive(Clone, Default, Debug)]
 pub struct VarState {
     pub write: History,
@@ -184,6 +214,12 @@ pub struct Conflict {
 }
 
 impl VarState {
+    pub const EMPTY: VarState = VarState {
+        write: History::EMPTY,
+        read: History::EMPTY,
+        atomic: None,
+    };
+
     pub fn is_empty(&self) -> bool {
         self.write.is_empty() && self.read.is_empty() && self.atomic.is_none()
     }
@@ -296,7 +332,7 @@ mod tests {
         let mut s = VarState::default();
         s.access(AccessKind::Read, acc(0, 1), &vc(&[1]));
         s.access(AccessKind::Read, acc(1, 1), &vc(&[0, 1]));
-        assert!(matches!(s.read, History::Many(_)), "concurrent reads share");
+        assert_eq!(s.read.accesses().len(), 2, "concurrent reads share");
         // A writer that saw thread 0 but not thread 1 races with thread 1's read.
         let c = s
             .access(AccessKind::Write, acc(2, 1), &vc(&[1, 0, 1]))
@@ -310,7 +346,7 @@ mod tests {
         let mut s = VarState::default();
         s.access(AccessKind::Read, acc(0, 1), &vc(&[1]));
         s.access(AccessKind::Read, acc(1, 1), &vc(&[1, 1]));
-        assert!(matches!(s.read, History::One(a) if a.slot == Slot(1)));
+        assert!(s.read.one().is_some_and(|a| a.slot == Slot(1)));
     }
 
     #[test]
@@ -323,7 +359,7 @@ mod tests {
                 .is_none()
         );
         assert!(s.read.is_empty());
-        assert!(matches!(s.write, History::One(_)));
+        assert!(s.write.one().is_some());
     }
 
     #[test]

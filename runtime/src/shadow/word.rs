@@ -70,10 +70,23 @@ pub enum Outcome {
     Race(Conflict),
 }
 
+/// The state of a word. *Uniform* while `split` is `None`: `state` holds
+/// for the bytes in `mask` (0 = nothing recorded). *Split* otherwise: one
+/// state per byte. All-zero bytes are the empty uniform word, which lets the
+/// shadow table use fresh zero pages and give reset pages back to the OS.
 #[derive(Debug)]
-enum WordData {
-    Uniform { mask: u8, state: VarState },
-    Split(Box<[VarState; 8]>),
+struct WordData {
+    mask: u8,
+    split: Option<Box<[VarState; 8]>>,
+    state: VarState,
+}
+
+impl WordData {
+    const EMPTY: WordData = WordData {
+        mask: 0,
+        split: None,
+        state: VarState::EMPTY,
+    };
 }
 
 /// Shadow state of one 8-byte application word.
@@ -101,6 +114,9 @@ impl std::fmt::Debug for ShadowWord {
         f.debug_struct("ShadowWord").finish_non_exhaustive()
     }
 }
+
+// A word costs 11 application words of shadow; keep it from growing unnoticed.
+const _: () = assert!(std::mem::size_of::<ShadowWord>() <= 88);
 
 /// Number of spin locks guarding shadow state.
 pub const LOCK_STRIPES: usize = 1024;
@@ -139,14 +155,7 @@ impl ShadowWord {
         ShadowWord {
             fast_r: AtomicU64::new(0),
             fast_w: AtomicU64::new(0),
-            data: UnsafeCell::new(WordData::Uniform {
-                mask: 0,
-                state: VarState {
-                    write: super::state::History::Empty,
-                    read: super::state::History::Empty,
-                    atomic: None,
-                },
-            }),
+            data: UnsafeCell::new(WordData::EMPTY),
         }
     }
 
@@ -233,7 +242,11 @@ impl ShadowWord {
             let (r, w) = match &*data {
                 // After a race the same access must be judged again next time.
                 _ if conflict.is_some() => (0, 0),
-                WordData::Uniform { mask: m, state } if *m == mask => match kind {
+                WordData {
+                    mask: m,
+                    split: None,
+                    state,
+                } if *m == mask => match kind {
                     AccessKind::Read => (cell, 0),
                     AccessKind::Write
                         if state.read.is_empty()
@@ -255,10 +268,7 @@ impl ShadowWord {
     /// Forgets all history (the memory was freed or reused).
     pub fn reset(&self) {
         self.with_lock(|data| {
-            *data = WordData::Uniform {
-                mask: 0,
-                state: VarState::default(),
-            };
+            *data = WordData::EMPTY;
             self.fast_r.store(0, Ordering::Relaxed);
             self.fast_w.store(0, Ordering::Relaxed);
         })
@@ -266,10 +276,7 @@ impl ShadowWord {
 
     /// `true` if no access is recorded.
     pub fn is_empty(&self) -> bool {
-        self.with_lock(|data| match data {
-            WordData::Uniform { mask, .. } => *mask == 0,
-            WordData::Split(_) => false,
-        })
+        self.with_lock(|data| data.mask == 0 && data.split.is_none())
     }
 }
 
@@ -280,14 +287,14 @@ fn apply(
     mask: u8,
     clock: &VectorClock,
 ) -> Option<Conflict> {
-    if let WordData::Uniform { mask: m, state } = data {
-        if *m == mask || *m == 0 {
-            *m = mask;
-            return state.access(kind, access, clock);
+    if data.split.is_none() {
+        if data.mask == mask || data.mask == 0 {
+            data.mask = mask;
+            return data.state.access(kind, access, clock);
         }
         // Different bytes than before: give every byte its own state.
-        let old = std::mem::take(state);
-        let held = *m;
+        let old = std::mem::take(&mut data.state);
+        let held = std::mem::replace(&mut data.mask, 0);
         let bytes: [VarState; 8] = std::array::from_fn(|i| {
             if held & (1 << i) != 0 {
                 old.clone()
@@ -295,9 +302,9 @@ fn apply(
                 VarState::default()
             }
         });
-        *data = WordData::Split(Box::new(bytes));
+        data.split = Some(Box::new(bytes));
     }
-    let WordData::Split(bytes) = data else {
+    let Some(bytes) = data.split.as_mut() else {
         unreachable!("uniform words returned above")
     };
     let mut first = None;
