@@ -142,6 +142,11 @@ pub unsafe extern "C" fn pthread_create(
     rc
 }
 
+unsafe extern "C" {
+    /// POSIX; not bound by the `libc` crate.
+    fn pthread_attr_getdetachstate(attr: *const pthread_attr_t, state: *mut c_int) -> c_int;
+}
+
 fn created_detached(attr: *const pthread_attr_t) -> bool {
     if attr.is_null() {
         return false;
@@ -149,7 +154,7 @@ fn created_detached(attr: *const pthread_attr_t) -> bool {
     let mut state: c_int = 0;
     // SAFETY: `attr` is the caller's initialised attribute object (POSIX
     // requires it for pthread_create), and `state` is a valid out-pointer.
-    let rc = unsafe { libc::pthread_attr_getdetachstate(attr, &mut state) };
+    let rc = unsafe { pthread_attr_getdetachstate(attr, &mut state) };
     rc == 0 && state == libc::PTHREAD_CREATE_DETACHED
 }
 
