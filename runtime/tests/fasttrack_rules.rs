@@ -7,7 +7,7 @@
 
 mod rules;
 
-use racedet_runtime::shadow::{AccessKind, History, ShadowWord, VarState};
+use racedet_runtime::shadow::{AccessKind, ShadowWord, VarState};
 use racedet_runtime::site::Site;
 use racedet_runtime::sync::SyncVar;
 use racedet_runtime::thread::ThreadState;
