@@ -170,7 +170,8 @@ fn atomic_op(addr: usize, size: usize, kind: AccessKind, order: Ordering, site: 
         // location's lock so the clock effect stays one atomic step. The
         // report is made after the lock is dropped.
         let outcome = rt.sync.with(addr, true, |var| {
-            var.locked(|loc| {
+            var.locked_atomic(|loc, last_store| {
+                let before = thr.epoch();
                 atomic::before_access(loc, thr, kind, order);
                 let outcome = if check {
                     check_words(thr, addr, size, kind, site)
@@ -178,6 +179,7 @@ fn atomic_op(addr: usize, size: usize, kind: AccessKind, order: Ordering, site: 
                     (false, None)
                 };
                 atomic::after_access(loc, thr, kind, order);
+                atomic::note_relaxed(last_store, thr, kind, order, before);
                 outcome
             })
         });
@@ -321,9 +323,11 @@ pub mod var {
         }
         let mut op = Some(op);
         let done = with_thread(|thr| {
-            var.locked(|loc| {
+            var.locked_atomic(|loc, last_store| {
+                let before = thr.epoch();
                 let (r, kind, order) = (op.take().expect("runs once"))();
                 atomic::apply(loc, thr, kind, order);
+                atomic::note_relaxed(last_store, thr, kind, order, before);
                 r
             })
         });

@@ -84,6 +84,32 @@ pub fn fence(thr: &mut ThreadState, order: Ordering) {
     }
 }
 
+/// Report-hint bookkeeping, no happens-before effect: a Relaxed load (or
+/// RMW) remembers the epoch of the store it read from in the thread's
+/// `relaxed_seen` clock, and a store records its own epoch in `last_store`.
+/// When a later race's earlier access is covered by `relaxed_seen`, an
+/// Acquire load and a Release store would have ordered the pair: the report
+/// says "published through a Relaxed atomic". Call with the thread's epoch
+/// from *before* the operation.
+pub fn note_relaxed(
+    last_store: &mut Option<crate::clock::Epoch>,
+    thr: &mut ThreadState,
+    kind: AccessKind,
+    order: Ordering,
+    epoch_before: crate::clock::Epoch,
+) {
+    if matches!(kind, AccessKind::AtomicLoad | AccessKind::AtomicRmw)
+        && !is_acquire(order)
+        && let Some(s) = *last_store
+        && thr.relaxed_seen.get(s.slot) < s.clock
+    {
+        thr.relaxed_seen.set(s.slot, s.clock);
+    }
+    if matches!(kind, AccessKind::AtomicStore | AccessKind::AtomicRmw) {
+        *last_store = Some(epoch_before);
+    }
+}
+
 /// Applies the effect of an atomic access of `kind` to `loc`.
 pub fn apply(loc: &mut VectorClock, thr: &mut ThreadState, kind: AccessKind, order: Ordering) {
     before_access(loc, thr, kind, order);

@@ -254,17 +254,7 @@ fn refresh_name(thr: &mut ThreadState) {
     thr.name_known = true;
     if let Some(name) = current_name() {
         busy(|| {
-            let mut reg = registry();
-            if let Some(rec) = reg.record_mut(thr.id)
-                && rec.name.is_none()
-            {
-                rec.name = Some(name.clone());
-                if rec.group.is_none() && name != "main" {
-                    // A named thread with no named ancestor is a root
-                    // of attribution (a libtest test thread).
-                    rec.group = Some(name);
-                }
-            }
+            registry().set_name(thr.id, name);
         });
     }
 }
@@ -313,9 +303,7 @@ pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
             let (token, evicted) = {
                 let mut reg = registry();
                 let token = reg.fork(parent, site, ctx);
-                if let Some(rec) = reg.record_mut(token.id) {
-                    rec.created_stack = stack;
-                }
+                reg.set_created_stack(token.id, stack);
                 (token, reg.take_evicted())
             };
             crate::stack::forget_threads(&evicted);

@@ -40,6 +40,9 @@ struct SyncClocks {
     /// one), so that thread's next exclusive lock can skip the join: the
     /// common re-lock by the same thread costs no clock work.
     sole_releaser: Option<crate::clock::Slot>,
+    /// Epoch of the latest atomic store or RMW to this location: only for
+    /// the report hint on Relaxed publication (see `atomic::note_relaxed`).
+    last_store: Option<crate::clock::Epoch>,
 }
 
 // SAFETY: `clocks` is only accessed under `lock` (see `with`).
@@ -67,6 +70,7 @@ impl SyncVar {
                 clock: VectorClock::new(),
                 read_clock: VectorClock::new(),
                 sole_releaser: None,
+                last_store: None,
             }),
         }
     }
@@ -153,11 +157,25 @@ impl SyncVar {
         self.with(|clock, _| f(clock))
     }
 
+    /// Like [`locked`](Self::locked), also handing out the epoch of the
+    /// latest store (atomics keep it for report hints).
+    pub fn locked_atomic<R>(
+        &self,
+        f: impl FnOnce(&mut VectorClock, &mut Option<crate::clock::Epoch>) -> R,
+    ) -> R {
+        self.with_all(|c| {
+            c.sole_releaser = None;
+            f(&mut c.clock, &mut c.last_store)
+        })
+    }
+
     /// Forgets all history (object destroyed or reinitialised).
     pub fn reset(&self) {
-        self.with(|clock, read| {
-            clock.clear();
-            read.clear();
+        self.with_all(|c| {
+            c.clock.clear();
+            c.read_clock.clear();
+            c.sole_releaser = None;
+            c.last_store = None;
         });
     }
 }

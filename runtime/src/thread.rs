@@ -39,6 +39,9 @@ pub struct ThreadState {
     pub fence_release: VectorClock,
     /// Clocks read by relaxed loads since the start: what `fence(Acquire)` takes.
     pub fence_acquire: VectorClock,
+    /// Epochs of the stores this thread's Relaxed loads read from (report
+    /// hints only; no happens-before meaning).
+    pub relaxed_seen: VectorClock,
     /// racedet locks currently held, and their lockset id (for reports).
     pub locks: crate::locks::LockState,
     /// Sites for which this thread has recorded a stack.
@@ -142,6 +145,8 @@ pub struct ThreadRecordLite {
     pub os_tid: i64,
     pub created_at: Site,
     pub created_stack: Option<crate::stack::StackId>,
+    /// Its handle was dropped (detached): nobody can join it.
+    pub detached: bool,
 }
 
 /// The parent's half of a thread creation: what the child starts from.
@@ -301,6 +306,9 @@ impl Registry {
 
     /// Nobody will join `child`: forget it as soon as it finishes.
     pub fn detach(&mut self, child: ThreadId) {
+        if let Some(lite) = self.journal_entry(child) {
+            lite.detached = true;
+        }
         if let Some(rec) = self.threads.get_mut(&child) {
             if rec.state == RunState::Finished {
                 self.threads.remove(&child);
@@ -308,6 +316,47 @@ impl Registry {
                 rec.detached = true;
             }
         }
+    }
+
+    /// Sets the name of `id` (looked up after the thread started), in its
+    /// record and its journal entry, unless it already has one.
+    pub fn set_name(&mut self, id: ThreadId, name: String) {
+        let Some(rec) = self.threads.get_mut(&id) else {
+            return;
+        };
+        if rec.name.is_some() {
+            return;
+        }
+        rec.name = Some(name.clone());
+        if rec.group.is_none() && name != "main" {
+            // A named thread with no named ancestor is a root of
+            // attribution (a libtest test thread).
+            rec.group = Some(name.clone());
+        }
+        if let Some(lite) = self.journal_entry(id) {
+            lite.name = Some(name);
+        }
+    }
+
+    /// Records the stack that created `id` (kept for reports after the
+    /// thread is gone).
+    pub fn set_created_stack(&mut self, id: ThreadId, stack: Option<crate::stack::StackId>) {
+        if let Some(rec) = self.threads.get_mut(&id) {
+            rec.created_stack = stack;
+        }
+        if let Some(lite) = self.journal_entry(id) {
+            lite.created_stack = stack;
+        }
+    }
+
+    fn journal_entry(&mut self, id: ThreadId) -> Option<&mut ThreadRecordLite> {
+        let slot = self.threads.get(&id)?.slot;
+        let s = self.slots.get_mut(slot.index())?;
+        s.journal
+            .iter_mut()
+            .rev()
+            .map(|(_, l)| l)
+            .find(|l| l.id == id)
     }
 
     fn forget(&mut self, id: ThreadId) {
@@ -387,6 +436,7 @@ fn lite(r: &ThreadRecord) -> ThreadRecordLite {
         os_tid: r.os_tid,
         created_at: r.created_at,
         created_stack: r.created_stack,
+        detached: r.detached,
     }
 }
 
@@ -400,6 +450,7 @@ fn new_state(id: ThreadId, slot: Slot, clock: VectorClock, context: u64) -> Thre
         name_known: false,
         fence_release: VectorClock::new(),
         fence_acquire: VectorClock::new(),
+        relaxed_seen: VectorClock::new(),
         locks: Default::default(),
         sites: Default::default(),
     }

@@ -52,6 +52,8 @@ impl<T: ?Sized> UnwindSafe for RwLock<T> {}
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
     sync: &'a SyncVar,
+    /// The lock's address: reports list it among the locks held.
+    addr: usize,
     inner: ManuallyDrop<std::sync::RwLockReadGuard<'a, T>>,
 }
 
@@ -93,9 +95,10 @@ impl<T: ?Sized> RwLock<T> {
 
     #[inline]
     fn read_guard<'a>(&'a self, g: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
-        var::read_lock_acquired(&self.sync);
+        var::read_lock_acquired_at(&self.sync, self.addr());
         RwLockReadGuard {
             sync: &self.sync,
+            addr: self.addr(),
             inner: ManuallyDrop::new(g),
         }
     }
@@ -206,7 +209,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        var::read_unlock(self.sync);
+        var::read_unlock_at(self.sync, self.addr);
         // SAFETY: dropped exactly once, here, after the clock was released.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
     }

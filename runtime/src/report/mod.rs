@@ -167,13 +167,10 @@ fn build(
                 created_stack: p.created_stack.map(stack::resolve).unwrap_or_default(),
             });
         }
-        // Finished and still registered means nobody joined it yet.
-        let prev_unjoined = prev_lite.as_ref().is_some_and(|p| {
-            p.id != thr.id
-                && reg
-                    .record(p.id)
-                    .is_some_and(|r| r.state == RunState::Finished)
-        });
+        // Its handle was dropped (detached): nobody will ever join it.
+        let prev_unjoined = prev_lite
+            .as_ref()
+            .is_some_and(|p| p.id != thr.id && p.detached);
         (cur_rec, prev_lite, threads, prev_unjoined)
     };
     let opts = &runtime().options;
@@ -233,7 +230,7 @@ fn build(
             previous_is_write: conflict.previous_kind.is_write(),
             current_locks: thr.locks.held.clone(),
             previous_locks: prev_locks.clone(),
-            relaxed_publication: thr.fence_acquire.covers(prev.epoch()),
+            relaxed_publication: thr.relaxed_seen.covers(prev.epoch()),
             previous_thread_unjoined: prev_unjoined,
         })
     });
@@ -360,7 +357,9 @@ fn emit(key: QuickKey, report: RaceReport, context: u64) {
                 show_test: false,
             },
         );
-        write_text(&text);
+        // The CLI prints what it collects; if the report file could not be
+        // written, standard error is the only place left for the report.
+        write_text(&text, rep.json_failed);
     }
     if opts.halt_on_error {
         drop(guard);
@@ -370,7 +369,7 @@ fn emit(key: QuickKey, report: RaceReport, context: u64) {
     }
 }
 
-fn write_text(text: &str) {
+fn write_text(text: &str, json_failed: bool) {
     let opts = &runtime().options;
     if !opts.log_path.is_empty() {
         let path = format!("{}.{}", opts.log_path, std::process::id());
@@ -382,11 +381,30 @@ fn write_text(text: &str) {
             let _ = f.write_all(text.as_bytes());
             return;
         }
-    } else if !opts.report_dir.is_empty() {
+    } else if !opts.report_dir.is_empty() && !json_failed {
         // The CLI prints collected reports itself.
         return;
     }
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    write_stderr(text);
+}
+
+/// Writes to file descriptor 2 directly. Not through `std::io::stderr()`:
+/// its lock may be held by a thread that is itself racing (an `eprintln!`
+/// whose `Display` reads a shared cell) and waiting for the report lock held
+/// here, which would deadlock the host.
+pub(crate) fn write_stderr(text: &str) {
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        // SAFETY: `rest` is a valid readable buffer of `rest.len()` bytes.
+        let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        rest = &rest[n as usize..];
+    }
 }
 
 /// Opens `<report_dir>/racedet-<pid>.jsonl` for this process: created
@@ -436,9 +454,9 @@ fn write_json(rep: &mut Reporter, record: &Record) {
             }
             Err(e) => {
                 rep.json_failed = true;
-                eprintln!(
-                    "racedet: cannot write reports to {dir}: {e}; reports go to standard error only"
-                );
+                write_stderr(&format!(
+                    "racedet: cannot write reports to {dir}: {e}; reports go to standard error only\n"
+                ));
                 return;
             }
         }
@@ -457,7 +475,9 @@ fn write_line(rep: &mut Reporter, record: &Record) {
     // One write per line: a killed process leaves whole lines behind.
     if let Err(e) = f.write_all(line.as_bytes()) {
         rep.json_failed = true;
-        eprintln!("racedet: writing a report failed: {e}");
+        write_stderr(&format!(
+            "racedet: writing a report failed: {e}; reports go to standard error only\n"
+        ));
     }
 }
 

@@ -1,6 +1,12 @@
 //! Human-readable rendering of a [`RaceReport`], in the layout TSan and Go
 //! users know. Rendering only: every fact comes from the report data.
+//!
+//! Text that comes from the program (thread and object names, file paths,
+//! function names, the source line, the test name) goes through
+//! [`escape_control`]: a thread named `"\x1b[2J"` or one with a newline
+//! and a fake `SUMMARY:` line must not clear the terminal or spoof a report.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::model::{AccessInfo, Frame, RaceReport, ThreadInfo};
@@ -20,6 +26,24 @@ pub struct TextOptions {
     pub show_test: bool,
 }
 
+/// `s` with every control character (C0, DEL, C1; tab excepted) written as
+/// a Rust-style escape (`\u{1b}`, `\n`), so program-derived text can neither
+/// move the cursor, change colours, nor start a new line of the report.
+pub fn escape_control(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 struct Style<'a>(&'a TextOptions);
 
 impl Style<'_> {
@@ -34,10 +58,11 @@ impl Style<'_> {
     fn path(&self, f: &Frame) -> String {
         let pos = f.position();
         let p = &self.0.strip_path_prefix;
-        match pos.strip_prefix(p.as_str()) {
-            Some(rest) if !p.is_empty() => rest.to_string(),
-            _ => pos,
-        }
+        let shown = match pos.strip_prefix(p.as_str()) {
+            Some(rest) if !p.is_empty() => rest,
+            _ => pos.as_str(),
+        };
+        escape_control(shown).into_owned()
     }
 }
 
@@ -76,7 +101,7 @@ pub fn render(r: &RaceReport, opts: &TextOptions) -> String {
         locks(&r.previous)
     );
     if let Some(test) = r.test.as_ref().filter(|_| opts.show_test) {
-        let _ = writeln!(out, "Test: {test}");
+        let _ = writeln!(out, "Test: {}", escape_control(test));
     }
     if let Some(n) = opts.occurrences.filter(|n| *n > 1) {
         let _ = writeln!(out, "Occurrences: {n} (same pair of call sites)");
@@ -88,7 +113,7 @@ pub fn render(r: &RaceReport, opts: &TextOptions) -> String {
     let (pos, func) = match top {
         Some(f) => (
             st.path(f),
-            f.function.clone().unwrap_or_else(|| "??".into()),
+            escape_control(f.function.as_deref().unwrap_or("??")).into_owned(),
         ),
         None => ("??".into(), "??".into()),
     };
@@ -100,7 +125,7 @@ pub fn render(r: &RaceReport, opts: &TextOptions) -> String {
 fn object_phrase(r: &RaceReport) -> String {
     let o = &r.object;
     match &o.name {
-        Some(n) => format!("{} \"{}\" (0x{:x})", o.kind, n, o.addr),
+        Some(n) => format!("{} \"{}\" (0x{:x})", o.kind, escape_control(n), o.addr),
         None if o.kind == "memory" => format!("0x{:x}", r.current.addr),
         None => format!("{} (0x{:x})", o.kind, o.addr),
     }
@@ -113,7 +138,7 @@ fn thread_phrase(r: &RaceReport, id: u64) -> String {
         .find(|t| t.id == id)
         .and_then(|t| t.name.clone());
     match name {
-        Some(n) => format!("T{id} '{n}'"),
+        Some(n) => format!("T{id} '{}'", escape_control(&n)),
         None => format!("T{id}"),
     }
 }
@@ -157,18 +182,17 @@ fn access(out: &mut String, st: &Style<'_>, r: &RaceReport, a: &AccessInfo, prev
         let _ = writeln!(out, "    ({note})");
     }
     if let (Some(src), Some(line)) = (&a.source, a.site.as_ref().and_then(|s| s.line)) {
-        let _ = writeln!(out, "     {line} | {}", src.trim_end());
+        let _ = writeln!(out, "     {line} | {}", escape_control(src.trim_end()));
     }
 }
 
 fn frames_block(out: &mut String, st: &Style<'_>, frames: &[&Frame]) {
-    let width = frames
+    let funcs: Vec<Cow<'_, str>> = frames
         .iter()
-        .map(|f| f.function.as_deref().unwrap_or("??").len())
-        .max()
-        .unwrap_or(0);
-    for (i, f) in frames.iter().enumerate() {
-        let func = f.function.as_deref().unwrap_or("??");
+        .map(|f| escape_control(f.function.as_deref().unwrap_or("??")))
+        .collect();
+    let width = funcs.iter().map(|f| f.len()).max().unwrap_or(0);
+    for (i, (f, func)) in frames.iter().zip(&funcs).enumerate() {
         let _ = writeln!(out, "  #{i} {func:<width$}  {}", st.path(f));
     }
 }
@@ -192,7 +216,7 @@ fn thread(out: &mut String, st: &Style<'_>, t: &ThreadInfo) {
     let name = t
         .name
         .as_ref()
-        .map(|n| format!(" '{n}'"))
+        .map(|n| format!(" '{}'", escape_control(n)))
         .unwrap_or_default();
     let tid = if t.os_tid > 0 {
         format!(", tid={}", t.os_tid)
