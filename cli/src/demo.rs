@@ -8,35 +8,45 @@
 //! It runs as `racedet __demo-target`, under the detector, started by
 //! `racedet demo` (see `cmd/demo.rs`).
 
-use std::sync::Arc;
-use std::thread::JoinHandle;
-
 use racedet::collections::RaceMap;
-use racedet_runtime::{Site, with_spawn_site};
+use racedet::sync::{Arc, Barrier};
+use racedet::thread;
 
 /// The hidden subcommand that runs [`run_target`].
 pub const TARGET_SUBCOMMAND: &str = "__demo-target";
-
-/// `std::thread::spawn` that records the caller's line as the creation site.
-#[track_caller]
-fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-    with_spawn_site(Site::caller(), || std::thread::spawn(f))
-}
 
 /// The racy program; returns its exit status.
 pub fn run_target() -> i32 {
     let users: Arc<RaceMap<String, u32>> = Arc::new(RaceMap::named("users"));
     users.insert("ann".to_string(), 1);
+    // Both workers start together and wait for each other before finishing,
+    // so they run at the same time, as in a server. The barrier orders what
+    // comes before it against what comes after it; the insert and the lookup
+    // are both between the two waits, so nothing orders them.
+    let both = Arc::new(Barrier::new(2));
 
     let writer = {
-        let users = Arc::clone(&users);
-        spawn(move || {
-            users.insert("bob".to_string(), 2);
-        })
+        let (users, both) = (Arc::clone(&users), Arc::clone(&both));
+        thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || {
+                both.wait();
+                users.insert("bob".to_string(), 2);
+                both.wait();
+            })
+            .expect("spawn writer")
     };
     let reader = {
-        let users = Arc::clone(&users);
-        spawn(move || users.get("ann"))
+        let (users, both) = (Arc::clone(&users), Arc::clone(&both));
+        thread::Builder::new()
+            .name("reader".into())
+            .spawn(move || {
+                both.wait();
+                let found = users.get("ann");
+                both.wait();
+                found
+            })
+            .expect("spawn reader")
     };
 
     let _ = writer.join();
