@@ -18,6 +18,9 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 
 use parking_lot::Mutex;
+
+#[cfg(feature = "loom")]
+pub use crate::loom::cell::{Cell, ConstPtr, MutPtr};
 use racedet_runtime::{Object, Site, api};
 
 /// `std::cell::UnsafeCell` with checked accesses and loom's API.
@@ -69,6 +72,8 @@ impl<T: ?Sized> UnsafeCell<T> {
 
     /// Exclusive access (proved by the borrow): not checked, and the history
     /// is forgotten, since every earlier access happens before a `&mut`.
+    /// (With the `loom` feature, loom's `get_mut(&self) -> MutPtr` instead.)
+    #[cfg(not(feature = "loom"))]
     pub fn get_mut(&mut self) -> &mut T {
         self.forget_history();
         self.data.get_mut()

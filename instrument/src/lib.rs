@@ -32,10 +32,15 @@ pub mod annotate;
 pub mod cell;
 mod check;
 pub mod collections;
+mod loom;
 pub mod sync;
 pub mod thread;
 
 pub use check::{RaceError, assert_race_free, check};
+
+/// loom's extra API at loom's paths (`racedet::model`, `racedet::alloc`, ...).
+#[cfg(feature = "loom")]
+pub use loom::api::*;
 
 /// The engine, for advanced use (custom instrumentation).
 pub use racedet_runtime as runtime;

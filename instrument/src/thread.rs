@@ -219,6 +219,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        let f = crate::loom::hook::wrap_spawn(f);
         let site = Site::caller();
         let (park, child_park) = park_clocks();
         let inner = with_spawn_site(site, || {

@@ -46,3 +46,6 @@ pub use self::condvar::{Condvar, WaitTimeoutResult};
 pub use self::mutex::{Mutex, MutexGuard};
 pub use self::once::{LazyLock, Once, OnceLock, OnceState};
 pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+#[cfg(feature = "loom")]
+pub use crate::loom::notify::Notify;

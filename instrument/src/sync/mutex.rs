@@ -94,6 +94,7 @@ impl<T: ?Sized> Mutex<T> {
     /// holding the lock.
     #[inline]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        crate::loom::hook::maybe_yield();
         map_result(self.inner.lock(), |g| self.guard(g))
     }
 

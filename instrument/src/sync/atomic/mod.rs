@@ -63,6 +63,7 @@ pub fn fence(order: Ordering) {
 /// Runs the real operation `f` under `sync`'s lock and applies its effect.
 #[inline]
 fn run<R>(sync: &SyncVar, kind: AccessKind, order: Ordering, f: impl FnOnce() -> R) -> R {
+    crate::loom::hook::maybe_yield();
     var::atomic(sync, move || (f(), kind, order))
 }
 
@@ -178,6 +179,7 @@ macro_rules! atomic_common {
                 if !super::load_ok(failure) {
                     return self.v.compare_exchange(current, new, success, failure);
                 }
+                crate::loom::hook::maybe_yield();
                 racedet_runtime::api::var::atomic(&self.sync, || {
                     let r = self.v.compare_exchange(current, new, success, failure);
                     match r {
@@ -205,6 +207,7 @@ macro_rules! atomic_common {
                 if !super::load_ok(failure) {
                     return self.v.compare_exchange_weak(current, new, success, failure);
                 }
+                crate::loom::hook::maybe_yield();
                 racedet_runtime::api::var::atomic(&self.sync, || {
                     let r = self.v.compare_exchange_weak(current, new, success, failure);
                     match r {
