@@ -26,7 +26,7 @@ pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
     // Same-epoch fast path for an access inside one existing shadow word.
     let offset = addr & 7;
     if offset + size <= 8
-        && let Some(word) = runtime().shadow.existing(addr)
+        && let Some(word) = cached_word(addr)
     {
         let mask = (((1u16 << (offset + size)) - 1) & !((1u16 << offset) - 1)) as u8;
         if word.is_repeat(kind, rt::fast_cell(), mask) {
@@ -34,6 +34,38 @@ pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
         }
     }
     access_slow(addr, size, kind, site);
+}
+
+thread_local! {
+    /// The last shadow leaf this thread looked up: `(leaf number, first word)`.
+    /// Leaves live as long as the process (the table is never dropped), so a
+    /// cached pointer stays valid.
+    static LEAF_CACHE: std::cell::Cell<(usize, *const ShadowWord)> =
+        const { std::cell::Cell::new((usize::MAX, std::ptr::null())) };
+}
+
+/// The existing shadow word of `addr`, through the per-thread leaf cache.
+#[inline(always)]
+fn cached_word(addr: usize) -> Option<&'static ShadowWord> {
+    use crate::shadow::table::{LEAF_BITS, LEAF_LEN};
+    let key = addr >> (3 + LEAF_BITS);
+    let (cached, base) = LEAF_CACHE.with(|c| c.get());
+    if cached == key {
+        // SAFETY: `base` is the first word of the live leaf `key` (set
+        // below); leaves are never unmapped while the process runs, and the
+        // index is below `LEAF_LEN`.
+        return Some(unsafe { &*base.add((addr >> 3) & (LEAF_LEN - 1)) });
+    }
+    cache_leaf(addr, key)
+}
+
+#[cold]
+fn cache_leaf(addr: usize, key: usize) -> Option<&'static ShadowWord> {
+    let word = runtime().shadow.existing(addr)?;
+    let base = (word as *const ShadowWord)
+        .wrapping_sub((addr >> 3) & (crate::shadow::table::LEAF_LEN - 1));
+    LEAF_CACHE.with(|c| c.set((key, base)));
+    Some(word)
 }
 
 #[inline(never)]

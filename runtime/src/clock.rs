@@ -124,8 +124,15 @@ impl VectorClock {
     /// `self := other` without reallocating when it fits.
     #[inline]
     pub fn assign(&mut self, other: &VectorClock) {
-        self.entries.clear();
-        self.entries.extend_from_slice(&other.entries);
+        let n = other.entries.len();
+        if self.entries.len() != n {
+            self.entries.resize(n, 0);
+        }
+        // An element loop, not `copy_from_slice`: clocks are a handful of
+        // entries, where a `memcpy` call costs more than the copy.
+        for (d, s) in self.entries.iter_mut().zip(other.entries.iter()) {
+            *d = *s;
+        }
     }
 
     pub fn clear(&mut self) {

@@ -31,8 +31,14 @@ pub struct LockState {
     pub held: Vec<HeldLock>,
     /// Lockset id of `held`.
     pub id: u8,
-    /// Sets numbered so far; index = id - 1.
-    known: Vec<Vec<HeldLock>>,
+    /// Sets numbered so far, with a cheap fingerprint; index = id - 1.
+    known: Vec<(u64, Vec<HeldLock>)>,
+}
+
+fn fingerprint(set: &[HeldLock]) -> u64 {
+    set.iter().fold(set.len() as u64, |h, l| {
+        h.rotate_left(5) ^ ((l.addr as u64) << 1 | l.exclusive as u64)
+    })
 }
 
 /// (thread, lockset id) → the locks of that set.
@@ -58,7 +64,12 @@ impl LockState {
             self.id = NO_LOCKS;
             return;
         }
-        if let Some(i) = self.known.iter().position(|s| *s == self.held) {
+        let fp = fingerprint(&self.held);
+        if let Some(i) = self
+            .known
+            .iter()
+            .position(|(f, s)| *f == fp && *s == self.held)
+        {
             self.id = (i + 1) as u8;
             return;
         }
@@ -66,7 +77,7 @@ impl LockState {
             self.id = UNKNOWN_LOCKS;
             return;
         }
-        self.known.push(self.held.clone());
+        self.known.push((fp, self.held.clone()));
         self.id = self.known.len() as u8;
         let mut g = PUBLISHED.lock().unwrap_or_else(|e| e.into_inner());
         g.get_or_insert_with(HashMap::new)

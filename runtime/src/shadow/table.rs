@@ -18,10 +18,10 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use super::word::ShadowWord;
 
-const LEAF_BITS: u32 = 12;
+pub(crate) const LEAF_BITS: u32 = 12;
 const MID_BITS: u32 = 18;
 const ROOT_BITS: u32 = 45 - LEAF_BITS - MID_BITS;
-const LEAF_LEN: usize = 1 << LEAF_BITS;
+pub(crate) const LEAF_LEN: usize = 1 << LEAF_BITS;
 const MID_LEN: usize = 1 << MID_BITS;
 const ROOT_LEN: usize = 1 << ROOT_BITS;
 
