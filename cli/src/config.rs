@@ -204,13 +204,13 @@ fn engine(a: &args::EngineArgs, env: &str) -> Result<EngineConfig, ConfigError> 
         let e = e.to_string().replace(" in RACEDET_OPTIONS", "");
         return err(format!("bad engine option: {e}"));
     }
-    if let Some(dir) = &a.keep_reports {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return err(format!(
-                "cannot create report directory {}: {e}",
-                dir.display()
-            ));
-        }
+    if let Some(dir) = &a.keep_reports
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        return err(format!(
+            "cannot create report directory {}: {e}",
+            dir.display()
+        ));
     }
     Ok(EngineConfig {
         options,

@@ -84,10 +84,8 @@ pub fn enable_detection(
 /// Routes the target's standard output to our standard error when a
 /// machine-readable report is going to our standard output.
 pub fn keep_stdout_clean(cmd: &mut Command, machine_on_stdout: bool) {
-    if machine_on_stdout {
-        if let Ok(fd) = io::stderr().as_fd().try_clone_to_owned() {
-            cmd.stdout(Stdio::from(fd));
-        }
+    if machine_on_stdout && let Ok(fd) = io::stderr().as_fd().try_clone_to_owned() {
+        cmd.stdout(Stdio::from(fd));
     }
 }
 
@@ -264,9 +262,9 @@ fn write_output(cfg: &Config, text: &str) {
         }
     }
     let mut out = io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("racedet: cannot write the report to standard output: {e}");
-        }
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("racedet: cannot write the report to standard output: {e}");
     }
 }

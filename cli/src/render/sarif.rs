@@ -177,12 +177,12 @@ fn location(cx: &Context<'_>, r: &RaceReport, a: &AccessInfo, role: &str) -> Opt
 /// The URI of a source path: relative to `%SRCROOT%` when it can be.
 fn artifact_uri(path: &str) -> (String, Option<&'static str>) {
     let mut p = path.to_string();
-    if p.starts_with('/') {
-        if let Ok(cwd) = std::env::current_dir() {
-            let cwd = format!("{}/", cwd.display());
-            if let Some(rest) = p.strip_prefix(&cwd) {
-                p = rest.to_string();
-            }
+    if p.starts_with('/')
+        && let Ok(cwd) = std::env::current_dir()
+    {
+        let cwd = format!("{}/", cwd.display());
+        if let Some(rest) = p.strip_prefix(&cwd) {
+            p = rest.to_string();
         }
     }
     if p.starts_with('/') {

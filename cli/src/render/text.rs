@@ -2,7 +2,7 @@
 //! the object, the threads), its total count, then the gate's notes and the
 //! summary line.
 
-use racedet_runtime::report::text::{TextOptions, render as render_report};
+use racedet_runtime::report::text::{TextOptions, escape_control, render as render_report};
 
 use super::{Context, Mode, raced_tests};
 use crate::gate::{Status, plural};
@@ -46,7 +46,8 @@ pub fn render(cx: &Context<'_>) -> String {
     if let Mode::Test { .. } = cx.mode {
         for (test, idx) in raced_tests(v) {
             out.push_str(&format!(
-                "--- FAIL: {test} (race detected during execution of test: {} race{})\n",
+                "--- FAIL: {} (race detected during execution of test: {} race{})\n",
+                escape_control(&test),
                 idx.len(),
                 plural(idx.len() as u64)
             ));
@@ -62,7 +63,10 @@ pub fn render(cx: &Context<'_>) -> String {
     for e in &v.fixed {
         out.push_str(&format!(
             "racedet: fixed since the baseline: {} between {} and {} ({})\n",
-            e.object, e.current.location, e.previous.location, e.signature
+            escape_control(&e.object),
+            escape_control(&e.current.location),
+            escape_control(&e.previous.location),
+            escape_control(&e.signature)
         ));
     }
     out.push_str(&v.summary());
