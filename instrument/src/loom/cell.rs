@@ -128,7 +128,8 @@ impl<T> Cell<T> {
     pub fn replace(&self, v: T) -> T {
         // SAFETY: `Cell` is `!Sync` and no reference into it escapes, so
         // this thread's pointer is the only access now.
-        self.cell.with_mut(|p| unsafe { std::mem::replace(&mut *p, v) })
+        self.cell
+            .with_mut(|p| unsafe { std::mem::replace(&mut *p, v) })
     }
 
     /// Swaps the values of two cells.

@@ -170,7 +170,10 @@ impl Builder {
             }
             let seed = seeds.get(i);
             if self.log {
-                eprintln!("racedet::model: iteration {} of {count}, seed {seed:#x}", i + 1);
+                eprintln!(
+                    "racedet::model: iteration {} of {count}, seed {seed:#x}",
+                    i + 1
+                );
             }
             if let Err(failure) = run_once(&f, seed) {
                 panic!(
