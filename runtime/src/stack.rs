@@ -192,18 +192,9 @@ fn symbolize(d: &mut Depot, pc: usize) -> Vec<Frame> {
         return f.clone();
     }
     let mut frames = Vec::new();
-    let cwd = std::env::current_dir().ok();
     // Return addresses point after the call: look up the call itself.
     backtrace::resolve(pc.saturating_sub(1) as *mut c_void, |sym| {
-        // Paths under the working directory are shown relative to it, like
-        // the `#[track_caller]` sites of the same crate.
-        let file =
-            sym.filename().map(
-                |p| match cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()) {
-                    Some(rel) => rel.display().to_string(),
-                    None => p.display().to_string(),
-                },
-            );
+        let file = sym.filename().map(|p| p.display().to_string());
         frames.push(Frame {
             function: sym.name().map(|n| format!("{n:#}")),
             file,
@@ -249,6 +240,9 @@ pub fn with_site(mut frames: Vec<Frame>, site: Option<&Frame>) -> Vec<Frame> {
     match frames.first_mut() {
         // Same file: the unwinder's line can be off by inlining; the site is exact.
         Some(first) if same_file(first.file.as_deref(), site.file.as_deref()) => {
+            if let (Some(abs), Some(rel)) = (first.file.as_deref(), site.file.as_deref()) {
+                learn_source_root(abs, rel);
+            }
             first.file = site.file.clone();
             first.line = site.line;
             first.column = site.column;
@@ -256,7 +250,43 @@ pub fn with_site(mut frames: Vec<Frame>, site: Option<&Frame>) -> Vec<Frame> {
         Some(_) => frames.insert(0, site.clone()),
         None => frames.push(site.clone()),
     }
+    relativize(&mut frames);
     frames
+}
+
+/// The directory `#[track_caller]` paths are relative to (the workspace
+/// root), learned from the first frame whose debug-info path ends with its
+/// call site's path.
+static SOURCE_ROOT: Mutex<Option<String>> = Mutex::new(None);
+
+fn learn_source_root(abs: &str, rel: &str) {
+    if abs.len() > rel.len() && abs.starts_with('/') && !rel.starts_with('/') {
+        let root = &abs[..abs.len() - rel.len()];
+        let mut g = SOURCE_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+        g.get_or_insert_with(|| root.to_string());
+    }
+}
+
+/// Shows absolute paths under the source root (or, before it is known, the
+/// working directory) relative to it, like the call sites.
+pub fn relativize(frames: &mut [Frame]) {
+    let root = SOURCE_ROOT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .or_else(|| {
+            std::env::current_dir()
+                .ok()
+                .map(|c| format!("{}/", c.display()))
+        });
+    let Some(root) = root else { return };
+    for f in frames {
+        if let Some(file) = &mut f.file
+            && let Some(rest) = file.strip_prefix(root.as_str())
+        {
+            *file = rest.to_string();
+        }
+    }
 }
 
 /// `#[track_caller]` paths are relative to the workspace, debug info paths

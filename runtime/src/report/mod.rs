@@ -133,12 +133,16 @@ fn build(
     object: Option<&ObjectDesc>,
 ) -> RaceReport {
     let prev = conflict.previous;
-    let (cur_rec, prev_lite, threads, prev_unjoined) = {
+    let (cur_rec, prev_lite, mut threads, prev_unjoined, creation_stacks) = {
         let reg = registry();
         let cur_rec = reg.record(thr.id).cloned();
         let prev_lite = reg.owner_at(Epoch::new(prev.slot, prev.clock));
         let mut threads = Vec::new();
+        // Creation stacks are resolved after the current stack, which
+        // teaches the resolver how to shorten paths.
+        let mut creation_stacks = Vec::new();
         if let Some(r) = &cur_rec {
+            creation_stacks.push(r.created_stack);
             threads.push(ThreadInfo {
                 id: r.id.0,
                 name: r.name.clone(),
@@ -146,12 +150,13 @@ fn build(
                 state: "running".into(),
                 parent: r.parent.map(|p| p.0),
                 created_at: site_frame(r.created_at),
-                created_stack: r.created_stack.map(stack::resolve).unwrap_or_default(),
+                created_stack: Vec::new(),
             });
         }
         if let Some(p) = &prev_lite
             && p.id != thr.id
         {
+            creation_stacks.push(p.created_stack);
             let live = reg.record(p.id);
             let state = match live.map(|r| r.state) {
                 Some(RunState::Running) => "running",
@@ -164,14 +169,14 @@ fn build(
                 state: state.into(),
                 parent: live.and_then(|r| r.parent).map(|p| p.0),
                 created_at: site_frame(p.created_at),
-                created_stack: p.created_stack.map(stack::resolve).unwrap_or_default(),
+                created_stack: Vec::new(),
             });
         }
         // Its handle was dropped (detached): nobody will ever join it.
         let prev_unjoined = prev_lite
             .as_ref()
             .is_some_and(|p| p.id != thr.id && p.detached);
-        (cur_rec, prev_lite, threads, prev_unjoined)
+        (cur_rec, prev_lite, threads, prev_unjoined, creation_stacks)
     };
     let opts = &runtime().options;
     let cur_site = site_frame(cur.site);
@@ -255,6 +260,11 @@ fn build(
     let pos = |f: &Option<Frame>| f.as_ref().map(|f| f.position()).unwrap_or_default();
     let signature = model::signature(&pos(&cur_site), &pos(&prev_site), &object.kind);
     let _ = opts;
+    for (t, id) in threads.iter_mut().zip(creation_stacks) {
+        let mut frames = id.map(stack::resolve).unwrap_or_default();
+        stack::relativize(&mut frames);
+        t.created_stack = frames;
+    }
     RaceReport {
         schema: SCHEMA_VERSION,
         signature,
