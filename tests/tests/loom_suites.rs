@@ -71,8 +71,8 @@ fn passed(output: &str) -> usize {
 
 /// The 1-based numbers of the lines marked `// race:` in the crate's source.
 fn marked_lines(krate: &str) -> Vec<usize> {
-    let src = std::fs::read_to_string(crates_dir().join(krate).join("src/lib.rs"))
-        .expect("crate source");
+    let src =
+        std::fs::read_to_string(crates_dir().join(krate).join("src/lib.rs")).expect("crate source");
     src.lines()
         .enumerate()
         .filter(|(_, l)| l.contains("// race:"))
