@@ -256,7 +256,7 @@ pub fn map_rwlock(kit: Kit, total: u64, threads: usize, keyspace: u64) -> Measur
                             for i in 0..per_thread {
                                 let r = xorshift(&mut seed);
                                 let key = (r >> 16) % keyspace;
-                                if r % 10 == 0 {
+                                if r.is_multiple_of(10) {
                                     map.write().unwrap().insert(key, i);
                                 } else if let Some(v) = map.read().unwrap().get(&key).copied() {
                                     sum = sum.wrapping_add(v);
@@ -283,7 +283,7 @@ pub fn map_rwlock(kit: Kit, total: u64, threads: usize, keyspace: u64) -> Measur
                             for i in 0..per_thread {
                                 let r = xorshift(&mut seed);
                                 let key = (r >> 16) % keyspace;
-                                if r % 10 == 0 {
+                                if r.is_multiple_of(10) {
                                     map.write().unwrap().insert(key, i);
                                 } else if let Some(v) = map.read().unwrap().get(&key) {
                                     sum = sum.wrapping_add(v);
