@@ -199,6 +199,22 @@ fn example_processes_exit_66_and_report_exactly_the_marked_lines() {
                 assert_eq!(r.object.kind, "RaceMap", "{name}");
                 assert!(r.object.name.is_some(), "{name}: the map is named");
                 assert_ne!(r.current.thread, r.previous.thread, "{name}");
+                // Both sides carry their exact call site, always, and the
+                // earlier access its recorded stack (the product's promise:
+                // never "failed to restore the stack").
+                assert!(
+                    r.current.site.is_some() && r.previous.site.is_some(),
+                    "{name}"
+                );
+                assert!(!r.current.stack.is_empty(), "{name}: current stack");
+                assert!(
+                    !r.previous.stack.is_empty()
+                        && r.previous.stack_note.as_deref()
+                            == Some("stack as first recorded by this thread at this call site"),
+                    "{name}: previous stack not recorded: {:?}",
+                    r.previous
+                );
+                assert!(r.hint.is_some(), "{name}: a hint for a RaceMap race");
             }
         }
     }
