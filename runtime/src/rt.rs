@@ -101,8 +101,10 @@ pub fn init() -> bool {
         || std::env::var_os("RACEDET_OPTIONS").is_some();
     if env {
         ENV_ON.store(1, Ordering::Relaxed);
-        // Parse options now: errors must stop the process at start-up.
+        // Parse options (and the suppression file) now: errors must stop
+        // the process at start-up.
         runtime();
+        crate::suppress::preload();
         crate::report::install_exit_hook();
     }
     update_state();

@@ -162,6 +162,16 @@ pub fn pattern_matches(pattern: &str, text: &str) -> bool {
 
 static LOADED: std::sync::OnceLock<Suppressions> = std::sync::OnceLock::new();
 
+/// Reads the `suppressions=` file at start-up, so that a missing or
+/// malformed file stops the process before user code runs (not at its first
+/// race, which would lose that report).
+pub(crate) fn preload() {
+    let path = &crate::rt::runtime().options.suppressions;
+    if !path.is_empty() {
+        LOADED.get_or_init(|| load(path));
+    }
+}
+
 /// Whether the process's `suppressions=` file matches `report`.
 pub(crate) fn is_suppressed(report: &RaceReport) -> bool {
     let path = &crate::rt::runtime().options.suppressions;
