@@ -475,7 +475,7 @@ fn write_json(rep: &mut Reporter, record: &Record) {
 }
 
 fn write_line(rep: &mut Reporter, record: &Record) {
-    let Some((_, f)) = rep.json.as_mut() else {
+    let Some((_, f)) = rep.json.as_mut().filter(|_| !rep.json_failed) else {
         return;
     };
     let Ok(mut line) = serde_json::to_string(record) else {
