@@ -371,6 +371,15 @@ fn main() {
         "fsize-limit" => fsize_limit(),
         "print-race" => print_race(),
         "names" => names(),
+        // Each argument after the mode, NUL-terminated, raw bytes.
+        "print-args" => {
+            use std::os::unix::ffi::OsStrExt;
+            let mut out = std::io::stdout().lock();
+            for a in std::env::args_os().skip(2) {
+                out.write_all(a.as_bytes()).unwrap();
+                out.write_all(b"\0").unwrap();
+            }
+        }
         m => {
             eprintln!("reliability-target: unknown mode {m:?}");
             std::process::exit(100);
