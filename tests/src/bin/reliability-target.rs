@@ -371,6 +371,17 @@ fn main() {
         "fsize-limit" => fsize_limit(),
         "print-race" => print_race(),
         "names" => names(),
+        // The report directory the CLI made, and its permission bits.
+        "report-dir-mode" => {
+            use std::os::unix::fs::PermissionsExt;
+            let opts = std::env::var("RACEDET_OPTIONS").unwrap();
+            let dir = opts
+                .split([' ', ':'])
+                .find_map(|kv| kv.strip_prefix("report_dir="))
+                .unwrap();
+            let mode = std::fs::metadata(dir).unwrap().permissions().mode();
+            println!("{dir}\n{:o}", mode & 0o7777);
+        }
         // Each argument after the mode, NUL-terminated, raw bytes.
         "print-args" => {
             use std::os::unix::ffi::OsStrExt;
