@@ -11,7 +11,8 @@ use crate::clock::VectorClock;
 use crate::locks::HeldLock;
 use crate::report::{self, CurrentAccess, ObjectDesc};
 use crate::rt::{self, enabled, runtime, with_thread};
-use crate::shadow::{AccessKind, Conflict, Outcome, ShadowWord, word_masks};
+use crate::shadow::table::{LEAF_BITS, LEAF_LEN, Leaf};
+use crate::shadow::{AccessKind, Conflict, Outcome, ShadowWord, WordRef, word_masks};
 use crate::site::Site;
 use crate::sync::SyncVar;
 use crate::thread::ThreadState;
@@ -37,35 +38,34 @@ pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
 }
 
 thread_local! {
-    /// The last shadow leaf this thread looked up: `(leaf number, first word)`.
+    /// The last shadow leaf this thread looked up: `(leaf number, leaf)`.
     /// Leaves live as long as the process (the table is never dropped), so a
     /// cached pointer stays valid.
-    static LEAF_CACHE: std::cell::Cell<(usize, *const ShadowWord)> =
+    static LEAF_CACHE: std::cell::Cell<(usize, *const Leaf)> =
         const { std::cell::Cell::new((usize::MAX, std::ptr::null())) };
 }
 
 /// The existing shadow word of `addr`, through the per-thread leaf cache.
 #[inline(always)]
-fn cached_word(addr: usize) -> Option<&'static ShadowWord> {
-    use crate::shadow::table::{LEAF_BITS, LEAF_LEN};
+fn cached_word(addr: usize) -> Option<WordRef<'static>> {
     let key = addr >> (3 + LEAF_BITS);
-    let (cached, base) = LEAF_CACHE.with(|c| c.get());
-    if cached == key {
-        // SAFETY: `base` is the first word of the live leaf `key` (set
-        // below); leaves are never unmapped while the process runs, and the
-        // index is below `LEAF_LEN`.
-        return Some(unsafe { &*base.add((addr >> 3) & (LEAF_LEN - 1)) });
-    }
-    cache_leaf(addr, key)
+    let (cached, leaf) = LEAF_CACHE.with(|c| c.get());
+    let leaf = if cached == key {
+        leaf
+    } else {
+        cache_leaf(addr, key)?
+    };
+    // SAFETY: `leaf` is the live leaf `key` (set by `cache_leaf`); leaves
+    // are never unmapped while the process runs, and the index is below
+    // `LEAF_LEN`.
+    Some(unsafe { (*leaf).word((addr >> 3) & (LEAF_LEN - 1)) })
 }
 
 #[cold]
-fn cache_leaf(addr: usize, key: usize) -> Option<&'static ShadowWord> {
-    let word = runtime().shadow.existing(addr)?;
-    let base = (word as *const ShadowWord)
-        .wrapping_sub((addr >> 3) & (crate::shadow::table::LEAF_LEN - 1));
-    LEAF_CACHE.with(|c| c.set((key, base)));
-    Some(word)
+fn cache_leaf(addr: usize, key: usize) -> Option<*const Leaf> {
+    let leaf = runtime().shadow.leaf(addr)? as *const Leaf;
+    LEAF_CACHE.with(|c| c.set((key, leaf)));
+    Some(leaf)
 }
 
 #[inline(never)]

@@ -15,7 +15,7 @@ pub mod word;
 
 pub use state::{Access, AccessKind, Conflict, History, VarState};
 pub use table::ShadowTable;
-pub use word::{Accessor, Outcome, ShadowWord};
+pub use word::{Accessor, Outcome, ShadowWord, WordRef};
 
 /// Byte masks of an access of `size` bytes at `addr`, split at word
 /// boundaries: yields `(word_address, mask, bytes_in_word)`.

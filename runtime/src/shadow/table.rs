@@ -16,7 +16,7 @@
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-use super::word::ShadowWord;
+use super::word::{ColdWord, FastCells, WordRef};
 
 pub(crate) const LEAF_BITS: u32 = 12;
 const MID_BITS: u32 = 18;
@@ -25,7 +25,19 @@ pub(crate) const LEAF_LEN: usize = 1 << LEAF_BITS;
 const MID_LEN: usize = 1 << MID_BITS;
 const ROOT_LEN: usize = 1 << ROOT_BITS;
 
-type Leaf = [ShadowWord; LEAF_LEN];
+/// 4096 words: the fast-path caches densely packed (16 bytes a word), then
+/// the full states. Both halves are valid as all-zero bytes.
+pub(crate) struct Leaf {
+    hot: [FastCells; LEAF_LEN],
+    cold: [ColdWord; LEAF_LEN],
+}
+
+impl Leaf {
+    #[inline(always)]
+    pub(crate) fn word(&self, i: usize) -> WordRef<'_> {
+        WordRef::new(&self.hot[i], &self.cold[i])
+    }
+}
 type Mid = [AtomicPtr<Leaf>; MID_LEN];
 
 /// Lazily populated shadow for the whole address space.
@@ -49,7 +61,7 @@ impl Default for ShadowTable {
 ///
 /// # Safety
 /// All-zero bytes must be a valid `T` (true of `AtomicPtr` and of
-/// `ShadowWord`, whose state is plain integers and `Option<Box<_>>`).
+/// `Leaf`, whose state is plain integers, atomics and `Option<Box<_>>`).
 unsafe fn map_zeroed<T>(len: usize) -> *mut T {
     let bytes = len * std::mem::size_of::<T>();
     // SAFETY: an anonymous private mapping with no address hint has no
@@ -106,25 +118,26 @@ impl ShadowTable {
 
     /// The shadow word covering `addr`, created on first use.
     #[inline]
-    pub fn word(&self, addr: usize) -> &ShadowWord {
+    pub fn word(&self, addr: usize) -> WordRef<'_> {
         let (r, m, l) = Self::split(addr);
         let mid = get_or_create(self.root_slot(r), MID_LEN);
         // SAFETY: non-null node pointers come from `map_zeroed` in
         // `get_or_create` and stay mapped while `self` lives.
         let leaf = get_or_create(unsafe { &(*mid)[m] }, LEAF_LEN);
         // SAFETY: as above.
-        unsafe { &(*leaf)[l] }
+        unsafe { (*leaf).word(l) }
     }
 
     /// The shadow word covering `addr` if one was ever created.
     #[inline]
-    pub fn existing(&self, addr: usize) -> Option<&ShadowWord> {
+    pub fn existing(&self, addr: usize) -> Option<WordRef<'_>> {
         let leaf = self.leaf(addr)?;
         // SAFETY: see `word`.
-        Some(unsafe { &(*leaf)[Self::split(addr).2] })
+        Some(unsafe { (*leaf).word(Self::split(addr).2) })
     }
 
-    fn leaf(&self, addr: usize) -> Option<*mut Leaf> {
+    /// The leaf covering `addr` if one was ever created.
+    pub(crate) fn leaf(&self, addr: usize) -> Option<*mut Leaf> {
         let (r, m, _) = Self::split(addr);
         let mid = self.root_slot(r).load(Ordering::Acquire);
         if mid.is_null() {
@@ -153,11 +166,12 @@ impl ShadowTable {
                 let count = (stop - word).div_ceil(8);
                 // SAFETY: see `word`; `first + count <= LEAF_LEN` because
                 // `stop` is at most the leaf's end.
-                let words = unsafe { &(&(*leaf))[first..first + count] };
-                for w in words {
-                    w.reset();
+                let leaf = unsafe { &*leaf };
+                for i in first..first + count {
+                    leaf.word(i).reset();
                 }
-                release_pages(words);
+                release_pages(&leaf.hot[first..first + count]);
+                release_pages(&leaf.cold[first..first + count]);
             }
             word = stop;
         }
@@ -166,7 +180,7 @@ impl ShadowTable {
 
 /// Returns the OS pages lying wholly inside `words` (already reset) to the
 /// kernel; they read back as zeroes, the empty state.
-fn release_pages(words: &[ShadowWord]) {
+fn release_pages<T>(words: &[T]) {
     const PAGE: usize = 4096;
     let start = words.as_ptr() as usize;
     let end = start + std::mem::size_of_val(words);
@@ -247,9 +261,17 @@ mod tests {
     #[test]
     fn same_word_same_shadow() {
         let t = ShadowTable::new();
-        let a = t.word(0x7f00_0000_1000) as *const ShadowWord;
-        assert_eq!(a, t.word(0x7f00_0000_1007) as *const _);
-        assert_ne!(a, t.word(0x7f00_0000_1008) as *const _);
+        let c = VectorClock::from_slice(&[1]);
+        let thr = Accessor {
+            slot: Slot(0),
+            clock: &c,
+            cur: pack(Slot(0), 1),
+            locks: 0,
+        };
+        t.word(0x7f00_0000_1000)
+            .access(&thr, AccessKind::Write, 0xFF, 8, Site::UNKNOWN);
+        assert!(!t.word(0x7f00_0000_1007).is_empty(), "same word");
+        assert!(t.word(0x7f00_0000_1008).is_empty(), "next word");
         assert!(t.existing(0x1000).is_none());
     }
 

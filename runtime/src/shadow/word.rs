@@ -89,23 +89,69 @@ impl WordData {
     };
 }
 
-/// Shadow state of one 8-byte application word.
-pub struct ShadowWord {
+/// The hot half of a shadow word: the two same-epoch caches, all the fast
+/// path reads. The address table keeps these in their own dense array, so a
+/// loop over memory touches 16 bytes of shadow per 8-byte word.
+#[derive(Default, Debug)]
+pub struct FastCells {
     fast_r: AtomicU64,
     fast_w: AtomicU64,
+}
+
+impl FastCells {
+    pub const fn new() -> FastCells {
+        FastCells {
+            fast_r: AtomicU64::new(0),
+            fast_w: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The cold half: the full state, touched only on the slow path.
+pub struct ColdWord {
     data: UnsafeCell<WordData>,
 }
 
 // SAFETY: `data` is only touched while holding the stripe lock for this
-// word's address (see `with_lock`); the caches are atomics.
-unsafe impl Sync for ShadowWord {}
+// word's address (see `WordRef::with_lock`).
+unsafe impl Sync for ColdWord {}
 // SAFETY: the state owns plain data (boxes of clocks and sites); nothing in it
 // is tied to a thread.
-unsafe impl Send for ShadowWord {}
+unsafe impl Send for ColdWord {}
 
-impl Default for ShadowWord {
+impl ColdWord {
+    pub const fn new() -> ColdWord {
+        ColdWord {
+            data: UnsafeCell::new(WordData::EMPTY),
+        }
+    }
+}
+
+impl Default for ColdWord {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Shadow state of one 8-byte application word, both halves together (for
+/// objects that embed their shadow).
+#[derive(Default)]
+pub struct ShadowWord {
+    fast: FastCells,
+    cold: ColdWord,
+}
+
+/// A shadow word wherever its halves live: inline in a [`ShadowWord`], or
+/// in the address table's separate hot and cold arrays.
+#[derive(Copy, Clone)]
+pub struct WordRef<'a> {
+    fast: &'a FastCells,
+    cold: &'a ColdWord,
+}
+
+impl<'a> WordRef<'a> {
+    pub fn new(fast: &'a FastCells, cold: &'a ColdWord) -> WordRef<'a> {
+        WordRef { fast, cold }
     }
 }
 
@@ -115,7 +161,7 @@ impl std::fmt::Debug for ShadowWord {
     }
 }
 
-// A word costs 11 application words of shadow; keep it from growing unnoticed.
+// A word costs 11 application words of shadow (2 on the hot path); keep it from growing unnoticed.
 const _: () = assert!(std::mem::size_of::<ShadowWord>() <= 88);
 
 /// Number of spin locks guarding shadow state.
@@ -153,23 +199,74 @@ fn lock_stripe(addr: usize) -> StripeGuard {
 impl ShadowWord {
     pub const fn new() -> ShadowWord {
         ShadowWord {
-            fast_r: AtomicU64::new(0),
-            fast_w: AtomicU64::new(0),
-            data: UnsafeCell::new(WordData::EMPTY),
+            fast: FastCells::new(),
+            cold: ColdWord::new(),
         }
     }
 
-    fn with_lock<R>(&self, f: impl FnOnce(&mut WordData) -> R) -> R {
-        let _guard = lock_stripe(self as *const Self as usize);
+    #[inline(always)]
+    pub fn as_ref(&self) -> WordRef<'_> {
+        WordRef {
+            fast: &self.fast,
+            cold: &self.cold,
+        }
+    }
+
+    /// See [`WordRef::access`].
+    #[inline]
+    pub fn access(
+        &self,
+        thr: &Accessor<'_>,
+        kind: AccessKind,
+        mask: u8,
+        size: u8,
+        site: Site,
+    ) -> Option<Conflict> {
+        self.as_ref().access(thr, kind, mask, size, site)
+    }
+
+    /// See [`WordRef::is_repeat`].
+    #[inline(always)]
+    pub fn is_repeat(&self, kind: AccessKind, cur: u64, mask: u8) -> bool {
+        self.as_ref().is_repeat(kind, cur, mask)
+    }
+
+    /// See [`WordRef::check`].
+    #[inline]
+    pub fn check(
+        &self,
+        thr: &Accessor<'_>,
+        kind: AccessKind,
+        mask: u8,
+        size: u8,
+        site: Site,
+    ) -> Outcome {
+        self.as_ref().check(thr, kind, mask, size, site)
+    }
+
+    /// See [`WordRef::reset`].
+    pub fn reset(&self) {
+        self.as_ref().reset()
+    }
+
+    /// See [`WordRef::is_empty`].
+    pub fn is_empty(&self) -> bool {
+        self.as_ref().is_empty()
+    }
+}
+
+impl WordRef<'_> {
+    fn with_lock<R>(self, f: impl FnOnce(&mut WordData) -> R) -> R {
+        let _guard = lock_stripe(self.cold as *const ColdWord as usize);
         // SAFETY: the stripe lock for this address is held until `_guard`
         // drops, and every access to `data` goes through `with_lock`.
-        f(unsafe { &mut *self.data.get() })
+        f(unsafe { &mut *self.cold.data.get() })
     }
 
     /// Checks and records one access to the bytes in `mask` (bit i = byte i).
     #[inline]
     pub fn access(
-        &self,
+        self,
         thr: &Accessor<'_>,
         kind: AccessKind,
         mask: u8,
@@ -186,14 +283,14 @@ impl ShadowWord {
     /// whose packed epoch is `cur` needs no work. Never changes the state,
     /// so it is safe to call from anywhere.
     #[inline(always)]
-    pub fn is_repeat(&self, kind: AccessKind, cur: u64, mask: u8) -> bool {
+    pub fn is_repeat(self, kind: AccessKind, cur: u64, mask: u8) -> bool {
         let cell = cur | ((mask as u64) << 8);
         match kind {
             AccessKind::Read => {
-                self.fast_r.load(Ordering::Relaxed) == cell
-                    || self.fast_w.load(Ordering::Relaxed) == cell
+                self.fast.fast_r.load(Ordering::Relaxed) == cell
+                    || self.fast.fast_w.load(Ordering::Relaxed) == cell
             }
-            AccessKind::Write => self.fast_w.load(Ordering::Relaxed) == cell,
+            AccessKind::Write => self.fast.fast_w.load(Ordering::Relaxed) == cell,
             AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => false,
         }
     }
@@ -202,7 +299,7 @@ impl ShadowWord {
     /// updated (the caller records a stack for new history only).
     #[inline]
     pub fn check(
-        &self,
+        self,
         thr: &Accessor<'_>,
         kind: AccessKind,
         mask: u8,
@@ -222,7 +319,7 @@ impl ShadowWord {
 
     #[inline(never)]
     fn access_slow(
-        &self,
+        self,
         thr: &Accessor<'_>,
         kind: AccessKind,
         mask: u8,
@@ -259,23 +356,23 @@ impl ShadowWord {
                 },
                 _ => (0, 0),
             };
-            self.fast_r.store(r, Ordering::Relaxed);
-            self.fast_w.store(w, Ordering::Relaxed);
+            self.fast.fast_r.store(r, Ordering::Relaxed);
+            self.fast.fast_w.store(w, Ordering::Relaxed);
             conflict
         })
     }
 
     /// Forgets all history (the memory was freed or reused).
-    pub fn reset(&self) {
+    pub fn reset(self) {
         self.with_lock(|data| {
             *data = WordData::EMPTY;
-            self.fast_r.store(0, Ordering::Relaxed);
-            self.fast_w.store(0, Ordering::Relaxed);
+            self.fast.fast_r.store(0, Ordering::Relaxed);
+            self.fast.fast_w.store(0, Ordering::Relaxed);
         })
     }
 
     /// `true` if no access is recorded.
-    pub fn is_empty(&self) -> bool {
+    pub fn is_empty(self) -> bool {
         self.with_lock(|data| data.mask == 0 && data.split.is_none())
     }
 }
@@ -362,7 +459,7 @@ mod tests {
             w.access(&t0, AccessKind::Read, 0xFF, 8, Site::UNKNOWN)
                 .is_none()
         );
-        assert_eq!(w.fast_r.load(Ordering::Relaxed), t0.cur | 0xFF00);
+        assert_eq!(w.fast.fast_r.load(Ordering::Relaxed), t0.cur | 0xFF00);
         // A racing write by another thread invalidates the cache ...
         assert!(
             w.access(&thr(1, &c1), AccessKind::Write, 0xFF, 8, Site::UNKNOWN)
