@@ -106,13 +106,7 @@ impl<T: ?Sized> Mutex<T> {
     /// if it was poisoned.
     #[inline]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
-        match self.inner.try_lock() {
-            Ok(g) => Ok(self.guard(g)),
-            Err(TryLockError::Poisoned(e)) => Err(TryLockError::Poisoned(PoisonError::new(
-                self.guard(e.into_inner()),
-            ))),
-            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        }
+        map_try_result(self.inner.try_lock(), |g| self.guard(g))
     }
 
     /// Whether the mutex is poisoned.
@@ -140,6 +134,22 @@ pub(crate) fn map_result<G, H>(r: LockResult<G>, f: impl FnOnce(G) -> H) -> Lock
     match r {
         Ok(g) => Ok(f(g)),
         Err(e) => Err(PoisonError::new(f(e.into_inner()))),
+    }
+}
+
+/// Maps the guard inside a [`TryLockResult`]; `WouldBlock` (no lock taken,
+/// so no edge) passes through untouched.
+#[inline]
+pub(crate) fn map_try_result<G, H>(
+    r: TryLockResult<G>,
+    f: impl FnOnce(G) -> H,
+) -> TryLockResult<H> {
+    match r {
+        Ok(g) => Ok(f(g)),
+        Err(TryLockError::Poisoned(e)) => {
+            Err(TryLockError::Poisoned(PoisonError::new(f(e.into_inner()))))
+        }
+        Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
     }
 }
 

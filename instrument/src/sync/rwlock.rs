@@ -20,8 +20,8 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use racedet_runtime::SyncVar;
 use racedet_runtime::api::var;
 
-use super::mutex::map_result;
-use super::{LockResult, PoisonError, TryLockError, TryLockResult};
+use super::mutex::{map_result, map_try_result};
+use super::{LockResult, TryLockError, TryLockResult};
 
 /// A reader-writer lock with the API of [`std::sync::RwLock`].
 ///
@@ -127,13 +127,7 @@ impl<T: ?Sized> RwLock<T> {
     /// As std: `WouldBlock` or `Poisoned`.
     #[inline]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
-        match self.inner.try_read() {
-            Ok(g) => Ok(self.read_guard(g)),
-            Err(TryLockError::Poisoned(e)) => Err(TryLockError::Poisoned(PoisonError::new(
-                self.read_guard(e.into_inner()),
-            ))),
-            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        }
+        map_try_result(self.inner.try_read(), |g| self.read_guard(g))
     }
 
     /// Locks for exclusive write access.
@@ -151,13 +145,7 @@ impl<T: ?Sized> RwLock<T> {
     /// As std: `WouldBlock` or `Poisoned`.
     #[inline]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
-        match self.inner.try_write() {
-            Ok(g) => Ok(self.write_guard(g)),
-            Err(TryLockError::Poisoned(e)) => Err(TryLockError::Poisoned(PoisonError::new(
-                self.write_guard(e.into_inner()),
-            ))),
-            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        }
+        map_try_result(self.inner.try_write(), |g| self.write_guard(g))
     }
 
     /// Whether the lock is poisoned.
