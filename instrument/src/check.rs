@@ -11,8 +11,8 @@
 //! before the panic continues; otherwise one failing test would leave
 //! detection on for the rest of the test binary.
 //!
-//! Checks do not nest on one thread: an inner `check` ends the outer one's
-//! collection on that thread.
+//! Checks nest: an inner `check` returns the races found while it ran, and
+//! when it ends, the thread's races go to the enclosing check again.
 
 use std::fmt;
 
