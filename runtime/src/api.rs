@@ -147,11 +147,13 @@ pub fn write(addr: usize, size: usize, site: Site) {
 }
 
 /// A read of the range `[addr, addr + len)` (memcpy source and the like).
+#[inline]
 pub fn read_range(addr: usize, len: usize, site: Site) {
     access(addr, len, AccessKind::Read, site);
 }
 
 /// A write of the range `[addr, addr + len)`.
+#[inline]
 pub fn write_range(addr: usize, len: usize, site: Site) {
     access(addr, len, AccessKind::Write, site);
 }
@@ -255,92 +257,60 @@ pub fn release_store(addr: usize) {
 
 /// Happens-before operations on a [`SyncVar`] embedded in an object.
 /// `addr` identifies the object in reports (locks held).
+///
+/// Each operation is a one-branch inline check of [`enabled`] around an
+/// out-of-line body: with detection off, a lock or unlock costs one relaxed
+/// load and a branch and stays small enough to inline.
 pub mod var {
     use super::*;
 
     macro_rules! var_op {
-        ($(#[$m:meta])* $name:ident => $method:ident) => {
+        ($(#[$m:meta])* $name:ident($($arg:ident: $ty:ty),*) => |$var:ident, $thr:ident| $body:expr) => {
             $(#[$m])*
-            #[inline]
-            pub fn $name(var: &SyncVar) {
-                if !enabled() {
-                    return;
+            #[inline(always)]
+            pub fn $name($var: &SyncVar $(, $arg: $ty)*) {
+                #[inline(never)]
+                fn on($var: &SyncVar $(, $arg: $ty)*) {
+                    with_thread(|$thr| $body);
                 }
-                with_thread(|thr| var.$method(thr));
+                if enabled() {
+                    on($var $(, $arg)*);
+                }
             }
         };
     }
 
     var_op!(/// `C_t ⊔= L`.
-        acquire => acquire);
+        acquire() => |var, thr| var.acquire(thr));
     var_op!(/// `L ⊔= C_t`, new epoch.
-        release => release);
+        release() => |var, thr| var.release(thr));
     var_op!(/// `L := C_t`, new epoch.
-        release_store => release_store);
-    var_op!(/// Shared (read) lock acquired.
-        read_lock_acquired => read_lock_acquired);
-    var_op!(/// Shared (read) unlock.
-        read_unlock => read_unlock);
-
-    /// Exclusive lock acquired at `addr`.
-    #[inline]
-    pub fn lock_acquired(var: &SyncVar, addr: usize) {
-        if !enabled() {
-            return;
-        }
-        with_thread(|thr| {
-            var.lock_acquired(thr);
-            thr.locks.acquired(
-                thr.id,
-                HeldLock {
-                    addr,
-                    exclusive: true,
-                },
-            );
-        });
-    }
-
-    /// Exclusive unlock of the lock at `addr`.
-    #[inline]
-    pub fn unlock(var: &SyncVar, addr: usize) {
-        if !enabled() {
-            return;
-        }
-        with_thread(|thr| {
-            thr.locks.released(thr.id, addr);
-            var.unlock(thr);
-        });
-    }
-
-    /// Shared (read) lock of the reader-writer lock at `addr` acquired.
-    #[inline]
-    pub fn read_lock_acquired_at(var: &SyncVar, addr: usize) {
-        if !enabled() {
-            return;
-        }
-        with_thread(|thr| {
-            var.read_lock_acquired(thr);
-            thr.locks.acquired(
-                thr.id,
-                HeldLock {
-                    addr,
-                    exclusive: false,
-                },
-            );
-        });
-    }
-
-    /// Shared (read) unlock of the reader-writer lock at `addr`.
-    #[inline]
-    pub fn read_unlock_at(var: &SyncVar, addr: usize) {
-        if !enabled() {
-            return;
-        }
-        with_thread(|thr| {
-            thr.locks.released(thr.id, addr);
-            var.read_unlock(thr);
-        });
-    }
+        release_store() => |var, thr| var.release_store(thr));
+    var_op!(/// Shared (read) lock acquired (lock not listed in reports; prefer
+        /// [`read_lock_acquired_at`]).
+        read_lock_acquired() => |var, thr| var.read_lock_acquired(thr));
+    var_op!(/// Shared (read) unlock (see [`read_lock_acquired`]).
+        read_unlock() => |var, thr| var.read_unlock(thr));
+    var_op!(/// Exclusive lock acquired at `addr`.
+    lock_acquired(addr: usize) => |var, thr| {
+        var.lock_acquired(thr);
+        thr.locks.acquired(thr.id, HeldLock { addr, exclusive: true });
+    });
+    var_op!(/// Exclusive unlock of the lock at `addr`.
+    unlock(addr: usize) => |var, thr| {
+        thr.locks.released(thr.id, addr);
+        var.unlock(thr);
+    });
+    var_op!(/// Shared (read) lock of the reader-writer lock at `addr` acquired.
+    read_lock_acquired_at(addr: usize) => |var, thr| {
+        var.read_lock_acquired(thr);
+        thr.locks.acquired(thr.id, HeldLock { addr, exclusive: false });
+    });
+    var_op!(/// Shared (read) unlock of the reader-writer lock at `addr`.
+    read_unlock_at(addr: usize) => |var, thr| {
+        thr.locks.released(thr.id, addr);
+        var.read_unlock(thr);
+    });
 
     /// Performs an atomic operation on an object with an embedded release
     /// clock: `op` does the real memory operation and says what it was
@@ -348,11 +318,16 @@ pub mod var {
     /// with the failure ordering); it runs under `var`'s lock so the value
     /// and the clock stay paired. No shadow access is recorded: racedet's
     /// atomics can only be touched non-atomically through `&mut`.
-    #[inline]
+    #[inline(always)]
     pub fn atomic<R>(var: &SyncVar, op: impl FnOnce() -> (R, AccessKind, Ordering)) -> R {
         if !enabled() {
             return op().0;
         }
+        atomic_on(var, op)
+    }
+
+    #[inline(never)]
+    fn atomic_on<R>(var: &SyncVar, op: impl FnOnce() -> (R, AccessKind, Ordering)) -> R {
         let mut op = Some(op);
         let done = with_thread(|thr| {
             var.locked_atomic(|loc, last_store| {
