@@ -39,6 +39,19 @@ impl Epoch {
     }
 }
 
+#[cold]
+fn saturated_warning() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        // Not `eprintln!`: this can run under a sync-object lock, and std's
+        // stderr lock may be held by a thread waiting for that lock.
+        crate::report::write_stderr(
+            "racedet: a thread slot's clock reached its limit (2^32 releases); \
+             races involving it may go unreported from now on\n",
+        );
+    }
+}
+
 /// Clocks of up to 8 slots live inline, which covers most programs without
 /// any allocation (the thread count of a typical test is small).
 const INLINE: usize = 8;
@@ -86,11 +99,20 @@ impl VectorClock {
     }
 
     /// Advances this clock's own entry for `slot` by one and returns the new value.
+    ///
+    /// A slot's time saturates at `u32::MAX` (4 billion releases by the
+    /// threads that held it) instead of wrapping: later accesses of that slot
+    /// then share one epoch, which can hide races of that slot (never invent
+    /// one) — the detector must not crash its host. A one-time warning says so.
     pub fn tick(&mut self, slot: Slot) -> u32 {
-        let next = self
-            .get(slot)
-            .checked_add(1)
-            .expect("racedet: epoch overflow");
+        let cur = self.get(slot);
+        let next = match cur.checked_add(1) {
+            Some(n) => n,
+            None => {
+                saturated_warning();
+                cur
+            }
+        };
         self.set(slot, next);
         next
     }
@@ -181,6 +203,13 @@ mod tests {
         assert_order(&[1, 2], &[2, 1], false, false);
         assert_order(&[0, 0, 3], &[5, 5], false, false);
         assert_order(&[0, 0, 3], &[5, 5, 3], true, false);
+    }
+
+    #[test]
+    fn tick_saturates_instead_of_panicking() {
+        let mut c = VectorClock::from_slice(&[u32::MAX - 1]);
+        assert_eq!(c.tick(Slot(0)), u32::MAX);
+        assert_eq!(c.tick(Slot(0)), u32::MAX);
     }
 
     #[test]
