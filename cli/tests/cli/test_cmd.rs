@@ -90,5 +90,8 @@ fn nextest_mode_fails_the_racy_test() {
             .contains("race detected during execution of test"),
         "{failures:?}"
     );
-    assert!(failures[0].text.contains("racy_insert_and_get"), "{failures:?}");
+    assert!(
+        failures[0].text.contains("racy_insert_and_get"),
+        "{failures:?}"
+    );
 }
