@@ -71,7 +71,7 @@ options! {
     report_dir: Str String = "", "Directory receiving one JSON-lines file per process (set by the racedet CLI).";
     max_reports: Int u64 = "0", "Print at most this many distinct races per process (0 = no limit); later ones are still counted.";
     suppressions: Str String = "", "Suppression file in TSan's format (`race:PATTERN` lines).";
-    history_size: Int u32 = "2", "Stack history per thread, 0-7 (TSan's scale): larger keeps more previous stacks.";
+    history_size: Int u32 = "2", "Stack depot size, 0-7: keeps up to 4096 << history_size distinct stacks of earlier accesses.";
     strip_path_prefix: Str String = "", "Remove this prefix from file paths in reports.";
     verbosity: Int u32 = "0", "0 = reports only; 1 = also a statistics line at exit; 2 = debug notes.";
     report_atomic_races: Bool bool = "1", "Report races between an atomic and a plain access to the same bytes.";
