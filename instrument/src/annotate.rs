@@ -58,6 +58,21 @@ pub fn acquire<T: ?Sized>(addr: *const T) {
     api::acquire(self::addr(addr));
 }
 
+/// Names the `len` bytes at `ptr` for reports: a race inside them is shown
+/// as `annotated range "name"` with the line that named it, instead of a
+/// bare address. [`reset`] over the start forgets the name.
+#[track_caller]
+#[inline]
+pub fn name<T: ?Sized>(ptr: *const T, len: usize, name: &str) {
+    api::name_range(
+        addr(ptr),
+        len,
+        "annotated range",
+        Some(name),
+        Site::caller(),
+    );
+}
+
 /// Forgets the access history of `[ptr, ptr + len)` and any token inside
 /// it, so new memory at a reused address starts clean.
 #[inline]

@@ -169,6 +169,28 @@ pub fn reset_range(addr: usize, len: usize) {
     };
     rt.shadow.reset_range(addr, len);
     rt.sync.reset_range(addr, len);
+    crate::ranges::forget(addr, len);
+}
+
+/// Names the memory `[addr, addr + len)` for reports: a race on an address
+/// inside it is reported as `kind "name"` created at `site`, instead of a
+/// bare address. Forgotten by a [`reset_range`] over its start.
+pub fn name_range(addr: usize, len: usize, kind: &'static str, name: Option<&str>, site: Site) {
+    let created_by = if enabled() {
+        rt::current_thread_id().map(|t| t.0)
+    } else {
+        None
+    };
+    crate::ranges::name(
+        addr,
+        len,
+        ObjectDesc {
+            kind,
+            name: name.map(Into::into),
+            created_at: site,
+            created_by,
+        },
+    );
 }
 
 /// An atomic load at `addr` with `order` (happens-before through the

@@ -46,6 +46,7 @@ pub mod clock;
 mod interpose;
 pub mod locks;
 pub mod options;
+mod ranges;
 pub mod report;
 mod rt;
 pub mod shadow;

@@ -350,3 +350,36 @@ fn path_prefix_is_stripped_and_colors_are_optional() {
     );
     assert!(colored.contains("\x1b[1;31mWARNING: DATA RACE"));
 }
+
+#[test]
+fn annotated_range_is_named_with_its_creation_site() {
+    let r = only_report(|| {
+        let ring = Box::new([0u8; 64]);
+        let p = ring.as_ptr() as usize;
+        racedet::annotate::name(ring.as_ptr(), 64, "ring buffer");
+        let gate = Arc::new(Gate::default());
+        let t = {
+            let gate = Arc::clone(&gate);
+            thread::spawn(move || {
+                racedet::annotate::write((p + 16) as *const u8, 8);
+                gate.open();
+            })
+        };
+        gate.wait();
+        racedet::annotate::read((p + 20) as *const u8, 2);
+        t.join().unwrap();
+        racedet::annotate::reset(ring.as_ptr(), 64);
+        drop(ring);
+    });
+    assert_eq!(r.object.kind, "annotated range");
+    assert_eq!(r.object.name.as_deref(), Some("ring buffer"));
+    assert_eq!(r.object.size, 64);
+    let created = r.object.created_at.as_ref().expect("creation site");
+    assert!(created.file.as_deref().unwrap().ends_with("report_text.rs"));
+    let text = render(&r, &TextOptions::default());
+    assert!(text.contains("annotated range \"ring buffer\""), "{text}");
+    assert!(
+        text.contains("Location: annotated range \"ring buffer\""),
+        "{text}"
+    );
+}

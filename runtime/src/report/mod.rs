@@ -248,13 +248,23 @@ fn build(
             created_at: site_frame(o.created_at),
             created_by: o.created_by,
         },
-        None => ObjectInfo {
-            kind: "memory".into(),
-            name: None,
-            addr: cur.addr as u64,
-            size: cur.size as u64,
-            created_at: None,
-            created_by: None,
+        None => match crate::ranges::containing(cur.addr) {
+            Some((start, len, o)) => ObjectInfo {
+                kind: o.kind.into(),
+                name: o.name.as_ref().map(|n| n.to_string()),
+                addr: start as u64,
+                size: len as u64,
+                created_at: site_frame(o.created_at),
+                created_by: o.created_by,
+            },
+            None => ObjectInfo {
+                kind: "memory".into(),
+                name: None,
+                addr: cur.addr as u64,
+                size: cur.size as u64,
+                created_at: None,
+                created_by: None,
+            },
         },
     };
     let pos = |f: &Option<Frame>| f.as_ref().map(|f| f.position()).unwrap_or_default();
