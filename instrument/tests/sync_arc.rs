@@ -149,3 +149,29 @@ fn api_matches_std() {
     send_sync::<Arc<u8>>();
     send_sync::<Weak<u8>>();
 }
+
+#[test]
+fn raw_round_trip_keeps_counts_and_drop_edges() {
+    use racedet::sync::Arc;
+    let r = racedet::check(|| {
+        let a = Arc::new(racedet::cell::RaceCell::new(0u32));
+        let p = Arc::into_raw(Arc::clone(&a));
+        assert_eq!(Arc::strong_count(&a), 2);
+        // SAFETY: `p` came from `into_raw` above.
+        unsafe { Arc::increment_strong_count(p) };
+        assert_eq!(Arc::strong_count(&a), 3);
+        // SAFETY: the count added above.
+        unsafe { Arc::decrement_strong_count(p) };
+        // SAFETY: the count `into_raw` carried.
+        let b = unsafe { Arc::from_raw(p) };
+        assert!(Arc::ptr_eq(&a, &b));
+        let t = racedet::thread::spawn(move || {
+            b.set(7);
+            drop(b); // releases
+        });
+        t.join().unwrap();
+        let v = Arc::try_unwrap(a).ok().unwrap().into_inner();
+        assert_eq!(v, 7);
+    });
+    assert!(r.is_ok(), "{}", r.unwrap_err());
+}

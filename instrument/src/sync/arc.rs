@@ -91,6 +91,56 @@ impl<T> Arc<T> {
         }))
     }
 
+    /// Consumes the `Arc` without dropping it and returns a pointer to the
+    /// value, as [`std::sync::Arc::into_raw`]. Not a drop: nothing is
+    /// released until the `Arc` rebuilt by [`from_raw`](Arc::from_raw) drops.
+    pub fn into_raw(this: Arc<T>) -> *const T {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: `this` is never dropped, so the std `Arc` read out of it
+        // keeps the one strong count `this` owned.
+        let inner: std::sync::Arc<ArcInner<T>> = unsafe { std::ptr::read(&*this.inner) };
+        let p = std::sync::Arc::into_raw(inner);
+        // SAFETY: `p` points to a live `ArcInner<T>`; no reference is made.
+        unsafe { &raw const (*p).value }
+    }
+
+    /// Rebuilds an `Arc` from [`into_raw`](Arc::into_raw)'s pointer.
+    ///
+    /// # Safety
+    /// As [`std::sync::Arc::from_raw`]: `ptr` must come from
+    /// `racedet::sync::Arc::<T>::into_raw` and each pointer be rebuilt once
+    /// per strong count it carries.
+    pub unsafe fn from_raw(ptr: *const T) -> Arc<T> {
+        let offset = std::mem::offset_of!(ArcInner<T>, value);
+        // SAFETY: per the contract `ptr` is the `value` field of an
+        // `ArcInner<T>` that std's `Arc::into_raw` returned, so stepping back
+        // by the field's offset gives that pointer again.
+        let inner = unsafe { ptr.cast::<u8>().sub(offset).cast::<ArcInner<T>>() };
+        // SAFETY: as above; the strong count is the caller's.
+        Arc::from_std(unsafe { std::sync::Arc::from_raw(inner) })
+    }
+
+    /// Adds a strong count to the allocation behind `ptr`, as std.
+    ///
+    /// # Safety
+    /// As [`std::sync::Arc::increment_strong_count`].
+    pub unsafe fn increment_strong_count(ptr: *const T) {
+        // SAFETY: per the contract; the rebuilt `Arc` is never dropped, so
+        // only the clone's count is added.
+        let this = ManuallyDrop::new(unsafe { Arc::from_raw(ptr) });
+        std::mem::forget(Arc::clone(&this));
+    }
+
+    /// Drops a strong count of the allocation behind `ptr` (a release, as
+    /// any drop), as std.
+    ///
+    /// # Safety
+    /// As [`std::sync::Arc::decrement_strong_count`].
+    pub unsafe fn decrement_strong_count(ptr: *const T) {
+        // SAFETY: per the contract.
+        drop(unsafe { Arc::from_raw(ptr) });
+    }
+
     /// Allocates a value built by `data_fn`, which gets a `Weak` to it.
     pub fn new_cyclic<F: FnOnce(&Weak<T>) -> T>(data_fn: F) -> Arc<T> {
         Arc::from_std(std::sync::Arc::new_cyclic(|weak| ArcInner {
