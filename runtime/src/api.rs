@@ -323,6 +323,53 @@ pub mod var {
         thr.locks.released(thr.id, addr);
         var.unlock(thr);
     });
+    /// [`lock_acquired`] for a lock that is held exclusively right now: skips
+    /// the sync object's own spin lock (two atomic operations per pair).
+    ///
+    /// # Safety
+    /// The caller holds the real lock modelled by `var` exclusively, and every
+    /// operation on `var` runs under that lock (see
+    /// [`SyncVar::lock_acquired_exclusive`]).
+    #[inline(always)]
+    pub unsafe fn exclusive_lock_acquired(var: &SyncVar, addr: usize) {
+        #[inline(never)]
+        fn on(var: &SyncVar, addr: usize) {
+            with_thread(|thr| {
+                // SAFETY: forwarded from this function's contract.
+                unsafe { var.lock_acquired_exclusive(thr) };
+                thr.locks.acquired(
+                    thr.id,
+                    HeldLock {
+                        addr,
+                        exclusive: true,
+                    },
+                );
+            });
+        }
+        if enabled() {
+            on(var, addr);
+        }
+    }
+
+    /// [`unlock`] for a lock held exclusively until after this call.
+    ///
+    /// # Safety
+    /// As [`exclusive_lock_acquired`], called before the real unlock.
+    #[inline(always)]
+    pub unsafe fn exclusive_unlock(var: &SyncVar, addr: usize) {
+        #[inline(never)]
+        fn on(var: &SyncVar, addr: usize) {
+            with_thread(|thr| {
+                thr.locks.released(thr.id, addr);
+                // SAFETY: forwarded from this function's contract.
+                unsafe { var.unlock_exclusive(thr) };
+            });
+        }
+        if enabled() {
+            on(var, addr);
+        }
+    }
+
     var_op!(/// Shared (read) lock of the reader-writer lock at `addr` acquired.
     read_lock_acquired_at(addr: usize) => |var, thr| {
         var.read_lock_acquired(thr);

@@ -121,23 +121,35 @@ impl SyncVar {
 
     /// Exclusive lock acquired: `C_t ⊔= L_m ⊔ R_m`.
     pub fn lock_acquired(&self, thr: &mut ThreadState) {
-        self.with_all(|c| {
-            if c.sole_releaser == Some(thr.slot) && c.read_clock.is_empty() {
-                debug_assert!(c.clock.le(&thr.clock));
-                return;
-            }
-            thr.acquire(&c.clock);
-            thr.acquire(&c.read_clock);
-            c.read_clock.clear();
-        });
+        self.with_all(|c| lock_acquired_in(c, thr));
     }
 
     /// Exclusive unlock: `L_m := C_t`.
     pub fn unlock(&self, thr: &mut ThreadState) {
-        self.with_all(|c| {
-            thr.release_store(&mut c.clock);
-            c.sole_releaser = Some(thr.slot);
-        });
+        self.with_all(|c| unlock_in(c, thr));
+    }
+
+    /// [`lock_acquired`](Self::lock_acquired) without this object's own
+    /// lock: the exclusive lock it models already keeps every other thread
+    /// out, and its acquire/release orders these plain memory operations.
+    ///
+    /// # Safety
+    /// The calling thread holds the real lock exclusively, and every other
+    /// operation on this object also runs under that lock (read-side
+    /// operations under its shared side).
+    pub unsafe fn lock_acquired_exclusive(&self, thr: &mut ThreadState) {
+        // SAFETY: per the contract no other thread touches the clocks now.
+        lock_acquired_in(unsafe { &mut *self.clocks.get() }, thr);
+    }
+
+    /// [`unlock`](Self::unlock) without this object's own lock.
+    ///
+    /// # Safety
+    /// As [`lock_acquired_exclusive`](Self::lock_acquired_exclusive), called
+    /// before the real lock is released.
+    pub unsafe fn unlock_exclusive(&self, thr: &mut ThreadState) {
+        // SAFETY: per the contract.
+        unlock_in(unsafe { &mut *self.clocks.get() }, thr);
     }
 
     /// Shared lock acquired: `C_t ⊔= L_m`.
@@ -178,6 +190,21 @@ impl SyncVar {
             c.last_store = None;
         });
     }
+}
+
+fn lock_acquired_in(c: &mut SyncClocks, thr: &mut ThreadState) {
+    if c.sole_releaser == Some(thr.slot) && c.read_clock.is_empty() {
+        debug_assert!(c.clock.le(&thr.clock));
+        return;
+    }
+    thr.acquire(&c.clock);
+    thr.acquire(&c.read_clock);
+    c.read_clock.clear();
+}
+
+fn unlock_in(c: &mut SyncClocks, thr: &mut ThreadState) {
+    thr.release_store(&mut c.clock);
+    c.sole_releaser = Some(thr.slot);
 }
 
 /// Address → [`SyncVar`] for raw sync annotations, sharded by page so that

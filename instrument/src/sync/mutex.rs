@@ -80,7 +80,9 @@ impl<T: ?Sized> Mutex<T> {
 
     #[inline]
     fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        var::lock_acquired(&self.sync, self.addr());
+        // SAFETY: called right after the real (exclusive) lock was taken;
+        // every operation on this clock runs under that lock.
+        unsafe { var::exclusive_lock_acquired(&self.sync, self.addr()) };
         MutexGuard {
             lock: self,
             inner: ManuallyDrop::new(inner),
@@ -192,7 +194,9 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     #[inline]
     pub(crate) fn into_std(self) -> (&'a Mutex<T>, std::sync::MutexGuard<'a, T>) {
         let mut this = ManuallyDrop::new(self);
-        var::unlock(&this.lock.sync, this.lock.addr());
+        // SAFETY: the real (exclusive) lock is still held here and is
+        // released only after this call.
+        unsafe { var::exclusive_unlock(&this.lock.sync, this.lock.addr()) };
         // SAFETY: `this` is never used or dropped again, so `inner` is moved
         // out exactly once.
         let inner = unsafe { ManuallyDrop::take(&mut this.inner) };
@@ -209,7 +213,9 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        var::unlock(&self.lock.sync, self.lock.addr());
+        // SAFETY: the real (exclusive) lock is still held here and is
+        // released only after this call.
+        unsafe { var::exclusive_unlock(&self.lock.sync, self.lock.addr()) };
         // SAFETY: `inner` is dropped exactly once, here, after the clock was
         // released, and is not used afterwards.
         unsafe { ManuallyDrop::drop(&mut self.inner) };

@@ -105,7 +105,9 @@ impl<T: ?Sized> RwLock<T> {
 
     #[inline]
     fn write_guard<'a>(&'a self, g: std::sync::RwLockWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
-        var::lock_acquired(&self.sync, self.addr());
+        // SAFETY: called right after the real (exclusive) lock was taken;
+        // every operation on this clock runs under that lock.
+        unsafe { var::exclusive_lock_acquired(&self.sync, self.addr()) };
         RwLockWriteGuard {
             lock: self,
             inner: ManuallyDrop::new(g),
@@ -206,7 +208,9 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        var::unlock(&self.lock.sync, self.lock.addr());
+        // SAFETY: the real (exclusive) lock is still held here and is
+        // released only after this call.
+        unsafe { var::exclusive_unlock(&self.lock.sync, self.lock.addr()) };
         // SAFETY: dropped exactly once, here, after the clock was released.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
     }
