@@ -208,7 +208,18 @@ fn threads_running_at_exit_do_not_stop_it() {
 #[test]
 fn signals_during_report_writing_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let child = target(&["flood", "60", "usr1"])
+    let mut cmd = target(&["flood", "60", "usr1"]);
+    // The first signals can arrive before the child installs its handler,
+    // and SIGUSR1's default action kills: start the child with SIGUSR1
+    // ignored (kept across exec) until its handler replaces that.
+    // SAFETY: `signal` is async-signal-safe; nothing else runs in the hook.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGUSR1, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let child = cmd
         .env("RACEDET_OPTIONS", options(dir.path(), ""))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
