@@ -221,12 +221,12 @@ fn thread_never_joined() {
         "{:?}",
         r.hint
     );
-    let other = r
-        .threads
-        .iter()
-        .find(|t| t.id == r.previous.thread)
-        .unwrap();
-    assert_eq!(other.state, "finished");
+    // Its state depends on scheduling (not asserted); it must be listed.
+    assert!(
+        r.threads.iter().any(|t| t.id == r.previous.thread),
+        "{:?}",
+        r.threads
+    );
 }
 
 #[test]
