@@ -82,6 +82,11 @@ extern "C" fn load_time_init() {
 #[unsafe(link_section = ".init_array")]
 static LOAD_TIME_INIT: extern "C" fn() = load_time_init;
 
+/// `fork` support: holds the handle map's lock across the fork.
+pub(crate) fn lock_for_fork(guards: &mut Vec<Box<dyn std::any::Any>>) {
+    guards.push(Box::new(handles()));
+}
+
 /// Referenced from the runtime's registration path so that this object file,
 /// and with it the symbols below, is always part of the link.
 #[inline(never)]

@@ -43,6 +43,7 @@
 pub mod api;
 pub mod atomic;
 pub mod clock;
+mod fork;
 mod interpose;
 pub mod locks;
 pub mod options;

@@ -85,6 +85,13 @@ impl LockState {
     }
 }
 
+/// `fork` support: holds the lockset table's lock across the fork.
+pub(crate) fn lock_for_fork(guards: &mut Vec<Box<dyn std::any::Any>>) {
+    guards.push(Box::new(
+        PUBLISHED.lock().unwrap_or_else(|e| e.into_inner()),
+    ));
+}
+
 /// The locks `thread` held in lockset `id`; `None` if unknown.
 pub fn lookup(thread: ThreadId, id: u8) -> Option<Vec<HeldLock>> {
     match id {

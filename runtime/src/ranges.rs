@@ -21,6 +21,11 @@ fn ranges() -> std::sync::MutexGuard<'static, BTreeMap<usize, Range>> {
     RANGES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `fork` support: holds the range table's lock across the fork.
+pub(crate) fn lock_for_fork(guards: &mut Vec<Box<dyn std::any::Any>>) {
+    guards.push(Box::new(ranges()));
+}
+
 /// Registers `[addr, addr + len)` as `desc` (replacing a range at `addr`).
 pub(crate) fn name(addr: usize, len: usize, desc: ObjectDesc) {
     if len > 0 {

@@ -44,6 +44,7 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
 pub(crate) fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
+        crate::fork::install();
         let options = load_options();
         Runtime {
             registry: Mutex::new(Registry::new()),
@@ -61,6 +62,15 @@ pub(crate) fn started() -> Option<&'static Runtime> {
 
 pub(crate) fn registry() -> MutexGuard<'static, Registry> {
     runtime().registry.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `fork` support: holds the registry lock across the fork.
+pub(crate) fn lock_for_fork(guards: &mut Vec<Box<dyn std::any::Any>>) {
+    if let Some(rt) = RUNTIME.get() {
+        guards.push(Box::new(
+            rt.registry.lock().unwrap_or_else(|e| e.into_inner()),
+        ));
+    }
 }
 
 /// Reads `RACEDET_OPTIONS`; a bad value ends the process with status 2

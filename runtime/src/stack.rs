@@ -45,6 +45,14 @@ fn depot() -> MutexGuard<'static, Option<Depot>> {
     DEPOT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `fork` support: holds the depot and path locks across the fork.
+pub(crate) fn lock_for_fork(guards: &mut Vec<Box<dyn std::any::Any>>) {
+    guards.push(Box::new(depot()));
+    guards.push(Box::new(
+        SOURCE_ROOT.lock().unwrap_or_else(|e| e.into_inner()),
+    ));
+}
+
 /// Most stacks the depot keeps: `4096 << history_size`.
 fn capacity() -> usize {
     4096usize << crate::rt::runtime().options.history_size.min(7)

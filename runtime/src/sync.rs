@@ -244,6 +244,13 @@ impl SyncTable {
         }
     }
 
+    /// `fork` support: holds every shard's lock across the fork.
+    pub(crate) fn lock_for_fork(&'static self, guards: &mut Vec<Box<dyn std::any::Any>>) {
+        for shard in self.shards.iter() {
+            guards.push(Box::new(shard.lock().unwrap_or_else(|e| e.into_inner())));
+        }
+    }
+
     /// Drops every sync object in `[addr, addr + len)`.
     pub fn reset_range(&self, addr: usize, len: usize) {
         let end = addr.saturating_add(len);

@@ -77,6 +77,11 @@ fn reporter() -> MutexGuard<'static, Option<Reporter>> {
     REPORTER.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `fork` support: holds the report lock across the fork.
+pub(crate) fn lock_for_fork(guards: &mut Vec<Box<dyn std::any::Any>>) {
+    guards.push(Box::new(reporter()));
+}
+
 /// Number of distinct unsuppressed races this process reported.
 pub fn races_reported() -> u64 {
     RACES.load(Ordering::Relaxed)

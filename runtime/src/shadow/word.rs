@@ -176,10 +176,21 @@ impl Drop for StripeGuard {
     }
 }
 
-fn lock_stripe(addr: usize) -> StripeGuard {
-    // Fibonacci hashing spreads neighbouring words over different stripes.
-    let index = (addr >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - 10);
-    let lock = &LOCKS[index % LOCK_STRIPES];
+/// `fork` support: takes every stripe lock (in index order).
+pub(crate) fn lock_all_stripes() {
+    for lock in LOCKS.iter() {
+        spin_acquire(lock);
+    }
+}
+
+/// Releases what [`lock_all_stripes`] took.
+pub(crate) fn unlock_all_stripes() {
+    for lock in LOCKS.iter() {
+        lock.store(false, Ordering::Release);
+    }
+}
+
+fn spin_acquire(lock: &AtomicBool) {
     let mut spins = 0u32;
     while lock
         .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -193,6 +204,13 @@ fn lock_stripe(addr: usize) -> StripeGuard {
             std::thread::yield_now();
         }
     }
+}
+
+fn lock_stripe(addr: usize) -> StripeGuard {
+    // Fibonacci hashing spreads neighbouring words over different stripes.
+    let index = (addr >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - 10);
+    let lock = &LOCKS[index % LOCK_STRIPES];
+    spin_acquire(lock);
     StripeGuard(lock)
 }
 
