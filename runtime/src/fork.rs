@@ -39,6 +39,24 @@ extern "C" fn prepare() {
     let _ = HELD.try_with(|h| *h.borrow_mut() = guards);
 }
 
+/// Set in a child created by `fork` (until it `exec`s, which starts a new
+/// image). The unwinder library used for stacks keeps a global lock of its
+/// own that another thread of the parent may have held at the fork; the
+/// child therefore records and symbolises no stacks (its reports carry the
+/// exact call sites, and say the stacks were not kept).
+pub(crate) static FORKED_CHILD: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn child() {
+    FORKED_CHILD.store(true, std::sync::atomic::Ordering::Relaxed);
+    release();
+}
+
+/// `true` in a forked child (see [`FORKED_CHILD`]).
+pub(crate) fn in_forked_child() -> bool {
+    FORKED_CHILD.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 extern "C" fn release() {
     crate::shadow::word::unlock_all_stripes();
     // Dropping the guards unlocks in the child too: std's futex mutex is a
@@ -52,6 +70,6 @@ pub(crate) fn install() {
     ONCE.call_once(|| {
         // SAFETY: the three handlers are plain `extern "C"` functions valid
         // for the whole process.
-        unsafe { libc::pthread_atfork(Some(prepare), Some(release), Some(release)) };
+        unsafe { libc::pthread_atfork(Some(prepare), Some(release), Some(child)) };
     });
 }

@@ -60,6 +60,9 @@ fn capacity() -> usize {
 
 /// Captures the current stack (raw return addresses) into the depot.
 pub fn capture() -> Option<StackId> {
+    if crate::fork::in_forked_child() {
+        return None;
+    }
     let mut pcs = Vec::with_capacity(MAX_FRAMES);
     backtrace::trace(|f| {
         pcs.push(f.ip() as usize);
@@ -218,6 +221,9 @@ fn symbolize(d: &mut Depot, pc: usize) -> Vec<Frame> {
 /// standard library's and the test harness's are trimmed, and everything
 /// from `main` outwards (process start-up) is dropped.
 pub fn resolve(id: StackId) -> Vec<Frame> {
+    if crate::fork::in_forked_child() {
+        return Vec::new();
+    }
     let mut guard = depot();
     let Some(d) = guard.as_mut() else {
         return Vec::new();

@@ -328,6 +328,9 @@ pub(crate) fn site_frame(site: Site) -> Option<Frame> {
         });
     }
     let pc = site.pc()?;
+    if crate::fork::in_forked_child() {
+        return Some(Frame::default());
+    }
     let mut frame = Frame::default();
     backtrace::resolve(pc as *mut std::ffi::c_void, |sym| {
         if frame.function.is_none() {
