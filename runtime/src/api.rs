@@ -308,11 +308,6 @@ pub mod var {
         release() => |var, thr| var.release(thr));
     var_op!(/// `L := C_t`, new epoch.
         release_store() => |var, thr| var.release_store(thr));
-    var_op!(/// Shared (read) lock acquired (lock not listed in reports; prefer
-        /// [`read_lock_acquired_at`]).
-        read_lock_acquired() => |var, thr| var.read_lock_acquired(thr));
-    var_op!(/// Shared (read) unlock (see [`read_lock_acquired`]).
-        read_unlock() => |var, thr| var.read_unlock(thr));
     var_op!(/// Exclusive lock acquired at `addr`.
     lock_acquired(addr: usize) => |var, thr| {
         var.lock_acquired(thr);

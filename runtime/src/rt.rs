@@ -137,7 +137,7 @@ pub fn begin_check() -> u64 {
     let ctx = NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed);
     CHECKS.fetch_add(1, Ordering::SeqCst);
     update_state();
-    let outer = with_thread_always(|t| std::mem::replace(&mut t.context, ctx)).unwrap_or(0);
+    let outer = with_thread(|t| std::mem::replace(&mut t.context, ctx)).unwrap_or(0);
     let _ = OUTER_CHECKS.try_with(|s| s.borrow_mut().push((ctx, outer)));
     ctx
 }
@@ -154,7 +154,7 @@ pub fn end_check(ctx: u64) -> Vec<crate::report::model::RaceReport> {
         .ok()
         .flatten()
         .unwrap_or(0);
-    with_thread_always(|t| t.context = outer);
+    with_thread(|t| t.context = outer);
     CHECKS.fetch_sub(1, Ordering::SeqCst);
     update_state();
     crate::report::take_captured(ctx)
@@ -240,11 +240,6 @@ fn with_thread_slow<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
     Some(r)
 }
 
-/// Like [`with_thread`] but for lifecycle events, which must not be skipped.
-pub(crate) fn with_thread_always<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
-    with_thread(f)
-}
-
 fn register_current() -> Option<*mut ThreadState> {
     let name = current_name();
     let thr = busy(|| registry().register_root(name, os_tid()));
@@ -307,7 +302,7 @@ pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
         SPAWN_SITE.try_with(|s| s.get()).unwrap_or_default()
     };
     let on = enabled();
-    with_thread_always(|parent| {
+    with_thread(|parent| {
         let ctx = parent.context;
         busy(|| {
             // Creation stacks are for reports: only worth an unwind when on.
@@ -359,7 +354,7 @@ pub fn finish_current() {
 
 /// The join edge: the current thread acquires `child`'s final clock.
 pub fn join(child: ThreadId) -> bool {
-    with_thread_always(|thr| busy(|| registry().join(thr, child))).unwrap_or(false)
+    with_thread(|thr| busy(|| registry().join(thr, child))).unwrap_or(false)
 }
 
 /// Nobody will join `child`.
@@ -369,7 +364,7 @@ pub fn detach(child: ThreadId) {
 
 /// racedet's id of the current thread.
 pub fn current_thread_id() -> Option<ThreadId> {
-    with_thread_always(|t| t.id)
+    with_thread(|t| t.id)
 }
 
 /// Per-process counters for `verbosity=1` and tests.

@@ -183,7 +183,6 @@ fn build(
             .is_some_and(|p| p.id != thr.id && p.detached);
         (cur_rec, prev_lite, threads, prev_unjoined, creation_stacks)
     };
-    let opts = &runtime().options;
     let cur_site = site_frame(cur.site);
     let stack = stack::with_site(
         stack::capture().map(stack::resolve).unwrap_or_default(),
@@ -274,7 +273,6 @@ fn build(
     };
     let pos = |f: &Option<Frame>| f.as_ref().map(|f| f.position()).unwrap_or_default();
     let signature = model::signature(&pos(&cur_site), &pos(&prev_site), &object.kind);
-    let _ = opts;
     for (t, id) in threads.iter_mut().zip(creation_stacks) {
         let mut frames = id.map(stack::resolve).unwrap_or_default();
         stack::relativize(&mut frames);

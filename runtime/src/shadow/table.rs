@@ -120,10 +120,10 @@ impl ShadowTable {
     #[inline]
     pub fn word(&self, addr: usize) -> WordRef<'_> {
         let (r, m, l) = Self::split(addr);
-        let mid = get_or_create(self.root_slot(r), MID_LEN);
+        let mid = get_or_create(self.root_slot(r));
         // SAFETY: non-null node pointers come from `map_zeroed` in
         // `get_or_create` and stay mapped while `self` lives.
-        let leaf = get_or_create(unsafe { &(*mid)[m] }, LEAF_LEN);
+        let leaf = get_or_create(unsafe { &(*mid)[m] });
         // SAFETY: as above.
         unsafe { (*leaf).word(l) }
     }
@@ -223,7 +223,7 @@ impl Drop for ShadowTable {
 }
 
 #[inline]
-fn get_or_create<T>(slot: &AtomicPtr<T>, _len: usize) -> *mut T {
+fn get_or_create<T>(slot: &AtomicPtr<T>) -> *mut T {
     let p = slot.load(Ordering::Acquire);
     if !p.is_null() {
         return p;
