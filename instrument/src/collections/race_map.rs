@@ -2,7 +2,8 @@
 //!
 //! Representation: one heap block holding the detector's [`Object`] (the
 //! map's inline shadow word and its description: kind, name, creation site)
-//! next to the data behind a `parking_lot::RwLock`. Boxing keeps the shadow
+//! next to the data behind an internal [`BiasedRwLock`] (free of atomic
+//! read-modify-writes while one thread uses the map). Boxing keeps the shadow
 //! at one address for the map's whole life, so moving the handle keeps its
 //! history and reports of one map always show one address; dropping the box
 //! drops the shadow with it, so a new map at a reused address starts clean.
@@ -22,8 +23,9 @@ use std::collections::hash_map::{self, RandomState};
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
-use parking_lot::RwLock;
 use racedet_runtime::{Object, Site};
+
+use super::biased_lock::{BiasedRwLock, ReadGuard, WriteGuard};
 
 const KIND: &str = "RaceMap";
 
@@ -62,7 +64,7 @@ pub struct RaceMap<K, V, S = RandomState> {
 
 struct Inner<K, V, S> {
     object: Object,
-    map: RwLock<HashMap<K, V, S>>,
+    map: BiasedRwLock<HashMap<K, V, S>>,
 }
 
 impl<K, V> RaceMap<K, V, RandomState> {
@@ -90,7 +92,7 @@ impl<K, V, S> RaceMap<K, V, S> {
         RaceMap {
             inner: Box::new(Inner {
                 object: Object::new(KIND, name, site),
-                map: RwLock::new(map),
+                map: BiasedRwLock::new(map),
             }),
         }
     }
@@ -119,13 +121,13 @@ impl<K, V, S> RaceMap<K, V, S> {
     }
 
     #[inline]
-    fn read(&self, site: Site) -> parking_lot::RwLockReadGuard<'_, HashMap<K, V, S>> {
+    fn read(&self, site: Site) -> ReadGuard<'_, HashMap<K, V, S>> {
         self.inner.object.read(site);
         self.inner.map.read()
     }
 
     #[inline]
-    fn write(&self, site: Site) -> parking_lot::RwLockWriteGuard<'_, HashMap<K, V, S>> {
+    fn write(&self, site: Site) -> WriteGuard<'_, HashMap<K, V, S>> {
         self.inner.object.write(site);
         self.inner.map.write()
     }

@@ -131,7 +131,7 @@ impl<T: ?Sized> Mutex<T> {
 }
 
 /// Maps the guard inside a [`LockResult`], keeping the poison flag.
-#[inline]
+#[inline(always)]
 pub(crate) fn map_result<G, H>(r: LockResult<G>, f: impl FnOnce(G) -> H) -> LockResult<H> {
     match r {
         Ok(g) => Ok(f(g)),

@@ -93,7 +93,7 @@ impl<T: ?Sized> RwLock<T> {
         (self as *const Self).cast::<u8>() as usize
     }
 
-    #[inline]
+    #[inline(always)]
     fn read_guard<'a>(&'a self, g: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
         var::read_lock_acquired_at(&self.sync, self.addr());
         RwLockReadGuard {
@@ -103,7 +103,7 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn write_guard<'a>(&'a self, g: std::sync::RwLockWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
         // SAFETY: called right after the real (exclusive) lock was taken;
         // every operation on this clock runs under that lock.
@@ -118,7 +118,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// # Errors
     /// As std: `Err` (with the guard) if the lock is poisoned.
-    #[inline]
+    #[inline(always)]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         map_result(self.inner.read(), |g| self.read_guard(g))
     }
@@ -136,7 +136,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// # Errors
     /// As std: `Err` (with the guard) if the lock is poisoned.
-    #[inline]
+    #[inline(always)]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         map_result(self.inner.write(), |g| self.write_guard(g))
     }
