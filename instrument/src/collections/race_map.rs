@@ -43,8 +43,9 @@ const KIND: &str = "RaceMap";
 /// [`get_or_insert_with`](Self::get_or_insert_with).
 ///
 /// Closures given to `get_with`, `for_each`, `retain` and `update` run
-/// under the internal lock: calling back into the same map from them may
-/// deadlock (as with `RwLock<HashMap>`).
+/// under the internal lock: calling back into the same map from them to
+/// write (or from `update`/`retain` at all) is a bug that panics or
+/// deadlocks, as it would with `RwLock<HashMap>`.
 ///
 /// ```
 /// use racedet::collections::RaceMap;
