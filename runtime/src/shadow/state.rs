@@ -232,6 +232,9 @@ impl VarState {
         access: Access,
         clock: &VectorClock,
     ) -> Option<Conflict> {
+        if self.ordered_plain_access(kind, access, clock) {
+            return None;
+        }
         let conflict = self.check(kind, clock);
         match kind {
             AccessKind::Read => self.read.record(access, clock),
@@ -256,6 +259,37 @@ impl VarState {
             }
         }
         conflict
+    }
+
+    /// FastTrack's common transitions in one pass: a plain access to a
+    /// location with no atomics and at most one read and one write
+    /// recorded, both ordered before it (`[READ EXCLUSIVE]`, `[WRITE
+    /// EXCLUSIVE]`). Returns `false`, changing nothing, for anything else;
+    /// the general rules then apply. Same result as the general path, with
+    /// each history's single entry compared once.
+    #[inline]
+    fn ordered_plain_access(
+        &mut self,
+        kind: AccessKind,
+        access: Access,
+        clock: &VectorClock,
+    ) -> bool {
+        if self.atomic.is_some() || self.write.many.is_some() || self.read.many.is_some() {
+            return false;
+        }
+        let ordered = |a: &Access| a.clock == 0 || clock.covers(a.epoch());
+        match kind {
+            AccessKind::Read if ordered(&self.write.one) && ordered(&self.read.one) => {
+                self.read.one = access;
+                true
+            }
+            AccessKind::Write if ordered(&self.write.one) && ordered(&self.read.one) => {
+                self.read.one = Access::NONE;
+                self.write.one = access;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn atomics(&mut self) -> &mut AtomicHistories {
