@@ -117,7 +117,7 @@ impl<K, V, S> RaceMap<K, V, S> {
     /// The map's address in race reports (`object.addr`): fixed for the
     /// map's life, whatever moves its handle.
     pub fn object_addr(&self) -> usize {
-        std::ptr::from_ref(&self.object) as usize
+        std::ptr::from_ref::<Object>(&self.object) as usize
     }
 
     #[inline]
