@@ -17,11 +17,11 @@
 use std::fmt;
 use std::mem::ManuallyDrop;
 
-use parking_lot::Mutex;
-
 #[cfg(feature = "loom")]
 pub use crate::loom::cell::{Cell, ConstPtr, MutPtr};
 use racedet_runtime::{Object, Site, api};
+
+use crate::biased_lock::BiasedRwLock;
 
 /// `std::cell::UnsafeCell` with checked accesses and loom's API.
 ///
@@ -138,8 +138,20 @@ pub struct RaceCell<T> {
 /// handle moves.
 struct CellInner<T> {
     object: Object,
-    value: Mutex<T>,
+    /// Only ever locked for writing, so `T` need not be `Sync` (as with a
+    /// `Mutex`): see the `Sync` impl below.
+    value: BiasedRwLock<T>,
 }
+
+// SAFETY: `value` is only accessed through `BiasedRwLock::write` (exclusive,
+// like a `Mutex`), `get_mut` and `into_inner`, so no two threads ever hold
+// `&T` at once: `T: Send` suffices, as for `Mutex<T>`. `Object` is `Sync`.
+unsafe impl<T: Send> Sync for CellInner<T> {}
+
+const _: () = {
+    const fn object_is_sync<O: Sync>() {}
+    object_is_sync::<Object>();
+};
 
 const CELL: &str = "RaceCell";
 
@@ -160,7 +172,7 @@ impl<T> RaceCell<T> {
         RaceCell {
             inner: Box::new(CellInner {
                 object: Object::new(CELL, name, site),
-                value: Mutex::new(value),
+                value: BiasedRwLock::new(value),
             }),
         }
     }
@@ -173,7 +185,7 @@ impl<T> RaceCell<T> {
         T: Clone,
     {
         self.inner.object.read(Site::caller());
-        self.inner.value.lock().clone()
+        self.inner.value.write().clone()
     }
 
     /// Stores `value`: a checked write.
@@ -181,7 +193,7 @@ impl<T> RaceCell<T> {
     #[inline]
     pub fn set(&self, value: T) {
         self.inner.object.write(Site::caller());
-        let old = std::mem::replace(&mut *self.inner.value.lock(), value);
+        let old = std::mem::replace(&mut *self.inner.value.write(), value);
         // The old value's destructor runs outside the lock.
         drop(old);
     }
@@ -191,7 +203,7 @@ impl<T> RaceCell<T> {
     #[inline]
     pub fn replace(&self, value: T) -> T {
         self.inner.object.write(Site::caller());
-        std::mem::replace(&mut *self.inner.value.lock(), value)
+        std::mem::replace(&mut *self.inner.value.write(), value)
     }
 
     /// Takes the value, leaving `T::default()`: a checked write.
@@ -202,7 +214,7 @@ impl<T> RaceCell<T> {
         T: Default,
     {
         self.inner.object.write(Site::caller());
-        std::mem::take(&mut *self.inner.value.lock())
+        std::mem::take(&mut *self.inner.value.write())
     }
 
     /// Modifies the value in place: a checked write (a read-modify-write,
@@ -211,7 +223,7 @@ impl<T> RaceCell<T> {
     #[inline]
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         self.inner.object.write(Site::caller());
-        f(&mut self.inner.value.lock())
+        f(&mut self.inner.value.write())
     }
 
     /// Exclusive access: not checked; the history is forgotten.
@@ -258,7 +270,7 @@ impl<T: Clone> Clone for RaceCell<T> {
     fn clone(&self) -> Self {
         let site = Site::caller();
         self.inner.object.read(site);
-        let value = self.inner.value.lock().clone();
+        let value = self.inner.value.write().clone();
         Self::build(value, self.name(), site)
     }
 }

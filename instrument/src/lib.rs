@@ -29,6 +29,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod annotate;
+mod biased_lock;
 pub mod cell;
 mod check;
 pub mod collections;

@@ -13,7 +13,6 @@
 //! happens-before edges), serialises the real operations. Racy use is
 //! reported, never undefined behaviour and never a panic.
 
-mod biased_lock;
 mod race_map;
 
 pub use race_map::RaceMap;

@@ -27,7 +27,7 @@ use std::hash::{BuildHasher, Hash};
 
 use racedet_runtime::{Object, Site};
 
-use super::biased_lock::{BiasedRwLock, ReadGuard, WriteGuard};
+use crate::biased_lock::{BiasedRwLock, ReadGuard, WriteGuard};
 
 const KIND: &str = "RaceMap";
 

@@ -1,11 +1,12 @@
-//! The memory-safety lock inside [`RaceMap`](super::RaceMap): a
-//! reader-writer lock biased towards the thread that created it.
+//! The memory-safety lock inside [`RaceMap`](crate::collections::RaceMap)
+//! and [`RaceCell`](crate::cell::RaceCell): a reader-writer lock biased
+//! towards one thread.
 //!
-//! A `RaceMap` must stay memory-safe under racy use, so its real operations
-//! run under a lock the detector does not see. Most maps, though, are only
-//! ever touched by one thread at a time, and usually by their creator (a map
-//! built and used by one thread, or shared behind the program's own
-//! `RwLock`). Two atomic read-modify-writes per operation are full barriers
+//! These containers must stay memory-safe under racy use, so their real
+//! operations run under a lock the detector does not see. Most maps and
+//! cells, though, are only ever touched by one thread at a time, and usually
+//! by their creator (built and used by one thread, or shared behind the
+//! program's own `RwLock`). Two atomic read-modify-writes per operation are full barriers
 //! on x86 and roughly doubled the cost of a lookup; this lock removes them
 //! for the owner.
 //!
