@@ -26,10 +26,17 @@
 //! * `fast_w == cur|mask`: this thread's write is the only access recorded
 //!   (no reads, no atomics); a read or a write needs no work.
 //!
+//! Whenever `fast_w` holds a cell, `fast_r` holds the same one (a write
+//! sets both), so a read compares `fast_r` alone and a write `fast_w`
+//! alone: one compare per access on the hot path.
+//!
 //! Every slow-path update rewrites both caches under the word's lock, so a
 //! cache names the current thread only while the state is unchanged since
 //! that thread's own access. A thread's cell is unique to it (slot and clock
-//! together), so a stale cache can only ever *miss*.
+//! together), so a stale cache can only ever *miss*: a reader racing with
+//! another thread's update sees either its own old cell (the read takes
+//! effect before the update, which it is unordered with anyway) or a cell
+//! that is not its own.
 //!
 //! ## Locking
 //! The state is updated under one of [`LOCK_STRIPES`] spin locks chosen by
@@ -304,10 +311,8 @@ impl WordRef<'_> {
     pub fn is_repeat(self, kind: AccessKind, cur: u64, mask: u8) -> bool {
         let cell = cur | ((mask as u64) << 8);
         match kind {
-            AccessKind::Read => {
-                self.fast.fast_r.load(Ordering::Relaxed) == cell
-                    || self.fast.fast_w.load(Ordering::Relaxed) == cell
-            }
+            // `fast_r` mirrors a valid `fast_w` (see the module docs).
+            AccessKind::Read => self.fast.fast_r.load(Ordering::Relaxed) == cell,
             AccessKind::Write => self.fast.fast_w.load(Ordering::Relaxed) == cell,
             AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => false,
         }
@@ -368,7 +373,8 @@ impl WordRef<'_> {
                             && state.atomic.is_none()
                             && state.write.accesses().len() == 1 =>
                     {
-                        (0, cell)
+                        // A read by the writer in this epoch is a repeat too.
+                        (cell, cell)
                     }
                     _ => (0, 0),
                 },
