@@ -112,6 +112,20 @@ impl FastCells {
             fast_w: AtomicU64::new(0),
         }
     }
+
+    /// The same-epoch fast path alone: `true` if this access by the thread
+    /// whose packed epoch is `cur` needs no work. Never changes the state,
+    /// so it is safe to call from anywhere.
+    #[inline(always)]
+    pub fn is_repeat(&self, kind: AccessKind, cur: u64, mask: u8) -> bool {
+        let cell = cur | ((mask as u64) << 8);
+        match kind {
+            // `fast_r` mirrors a valid `fast_w` (see the module docs).
+            AccessKind::Read => self.fast_r.load(Ordering::Relaxed) == cell,
+            AccessKind::Write => self.fast_w.load(Ordering::Relaxed) == cell,
+            AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => false,
+        }
+    }
 }
 
 /// The cold half: the full state, touched only on the slow path.
@@ -304,18 +318,10 @@ impl WordRef<'_> {
         }
     }
 
-    /// The same-epoch fast path alone: `true` if this access by the thread
-    /// whose packed epoch is `cur` needs no work. Never changes the state,
-    /// so it is safe to call from anywhere.
+    /// See [`FastCells::is_repeat`].
     #[inline(always)]
     pub fn is_repeat(self, kind: AccessKind, cur: u64, mask: u8) -> bool {
-        let cell = cur | ((mask as u64) << 8);
-        match kind {
-            // `fast_r` mirrors a valid `fast_w` (see the module docs).
-            AccessKind::Read => self.fast.fast_r.load(Ordering::Relaxed) == cell,
-            AccessKind::Write => self.fast.fast_w.load(Ordering::Relaxed) == cell,
-            AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => false,
-        }
+        self.fast.is_repeat(kind, cur, mask)
     }
 
     /// Like [`access`](Self::access), but also says whether the state was
