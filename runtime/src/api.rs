@@ -14,6 +14,7 @@ use crate::locks::HeldLock;
 use crate::report::{self, CurrentAccess, ObjectDesc};
 use crate::rt::{self, enabled, runtime, with_thread};
 use crate::shadow::table::LEAF_SHIFT;
+use crate::shadow::word::cell_for;
 use crate::shadow::{AccessKind, Conflict, Outcome, ShadowWord, word_masks};
 use crate::site::Site;
 use crate::sync::SyncVar;
@@ -41,7 +42,7 @@ pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
             // lands on the cells of `addr` inside the leaf's `hot` array.
             // Leaves are never unmapped while the process runs.
             let cells = unsafe { &*f.hot_bias.get().wrapping_add(addr >> 3) };
-            cells.is_repeat(kind, f.cell.get(), mask)
+            cells.is_repeat(kind, cell_for(f.cell.get(), mask))
         });
         if hit {
             return;
@@ -491,7 +492,7 @@ impl Object {
 
     #[inline(always)]
     fn access(&self, kind: AccessKind, site: Site) {
-        if !enabled() || self.word.is_repeat(kind, rt::fast_cell(), 0xFF) {
+        if !enabled() || self.word.is_repeat(kind, rt::fast_cell()) {
             return;
         }
         self.access_slow(kind, site);

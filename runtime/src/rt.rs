@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::options::Options;
 use crate::shadow::ShadowTable;
-use crate::shadow::word::FastCells;
+use crate::shadow::word::{FastCells, whole_cell};
 use crate::sync::SyncTable;
 use crate::thread::{ForkToken, Registry, ThreadId, ThreadState};
 
@@ -220,8 +220,9 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R>
 /// and falls to the slow path, which checks [`enabled`] there. A hit while
 /// detection is off is harmless: a hit does nothing, like an access while off.
 pub(crate) struct FastTls {
-    /// The current thread's packed epoch (`ThreadState::cur`); 0, which
-    /// matches no shadow cell, when the thread has no state.
+    /// `whole_cell` of the current thread's packed epoch
+    /// (`ThreadState::cur`); `whole_cell(0)`, which matches no shadow cell,
+    /// when the thread has no state.
     pub cell: Cell<u64>,
     /// `addr >> LEAF_SHIFT` of the leaf last used by this thread, or
     /// `usize::MAX` (no address has that key).
@@ -234,7 +235,7 @@ pub(crate) struct FastTls {
 impl FastTls {
     const fn new() -> FastTls {
         FastTls {
-            cell: Cell::new(0),
+            cell: Cell::new(whole_cell(0)),
             leaf_key: Cell::new(usize::MAX),
             hot_bias: Cell::new(ptr::null()),
         }
@@ -247,15 +248,16 @@ pub(crate) fn with_fast<R>(f: impl FnOnce(&FastTls) -> R) -> R {
     FAST.with(f)
 }
 
-/// The current thread's packed epoch, 0 when it has no state.
+/// The cell of a whole-word access by the current thread (see `FastTls::cell`).
 #[inline(always)]
 pub(crate) fn fast_cell() -> u64 {
     FAST.with(|f| f.cell.get())
 }
 
+/// `cur`: the thread's packed epoch, 0 when it has no state.
 #[inline(always)]
 fn set_fast_cell(cur: u64) {
-    let _ = FAST.try_with(|f| f.cell.set(cur));
+    let _ = FAST.try_with(|f| f.cell.set(whole_cell(cur)));
 }
 
 #[cold]

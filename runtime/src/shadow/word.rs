@@ -66,6 +66,23 @@ pub fn pack(slot: Slot, clock: u32) -> u64 {
     ((clock as u64) << 32) | ((slot.0 as u64) << 16) | 1
 }
 
+/// The cell of a whole-word access (mask `0xFF`) by the thread whose packed
+/// epoch is `cur`. The fast path keeps this form in its thread-local, so the
+/// common 8-byte access compares it unchanged. `whole_cell(0)` (no thread
+/// state) has bit 0 clear: it, and [`cell_for`] of it with any nonzero mask,
+/// matches no shadow cache.
+#[inline(always)]
+pub const fn whole_cell(cur: u64) -> u64 {
+    cur | 0xFF00
+}
+
+/// The cell of an access to the bytes in `mask`, from its [`whole_cell`]
+/// (no work for a constant `0xFF`).
+#[inline(always)]
+pub const fn cell_for(whole: u64, mask: u8) -> u64 {
+    whole ^ ((!mask as u64) << 8)
+}
+
 /// What one checked access did.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -113,12 +130,11 @@ impl FastCells {
         }
     }
 
-    /// The same-epoch fast path alone: `true` if this access by the thread
-    /// whose packed epoch is `cur` needs no work. Never changes the state,
-    /// so it is safe to call from anywhere.
+    /// The same-epoch fast path alone: `true` if this access, whose cell
+    /// (packed epoch and mask) is `cell`, needs no work. Never changes the
+    /// state, so it is safe to call from anywhere.
     #[inline(always)]
-    pub fn is_repeat(&self, kind: AccessKind, cur: u64, mask: u8) -> bool {
-        let cell = cur | ((mask as u64) << 8);
+    pub fn is_repeat(&self, kind: AccessKind, cell: u64) -> bool {
         match kind {
             // `fast_r` mirrors a valid `fast_w` (see the module docs).
             AccessKind::Read => self.fast_r.load(Ordering::Relaxed) == cell,
@@ -264,10 +280,10 @@ impl ShadowWord {
         self.as_ref().access(thr, kind, mask, size, site)
     }
 
-    /// See [`WordRef::is_repeat`].
+    /// See [`FastCells::is_repeat`].
     #[inline(always)]
-    pub fn is_repeat(&self, kind: AccessKind, cur: u64, mask: u8) -> bool {
-        self.as_ref().is_repeat(kind, cur, mask)
+    pub fn is_repeat(&self, kind: AccessKind, cell: u64) -> bool {
+        self.fast.is_repeat(kind, cell)
     }
 
     /// See [`WordRef::check`].
@@ -318,10 +334,10 @@ impl WordRef<'_> {
         }
     }
 
-    /// See [`FastCells::is_repeat`].
+    /// See [`FastCells::is_repeat`]; `cur` is the thread's packed epoch.
     #[inline(always)]
     pub fn is_repeat(self, kind: AccessKind, cur: u64, mask: u8) -> bool {
-        self.fast.is_repeat(kind, cur, mask)
+        self.fast.is_repeat(kind, cur | ((mask as u64) << 8))
     }
 
     /// Like [`access`](Self::access), but also says whether the state was
