@@ -30,7 +30,8 @@ use crate::thread::ThreadState;
 #[inline]
 pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
     let offset = addr & 7;
-    // Written so that no size overflows; for a constant size the mask is one shift.
+    // Written so that no size overflows; for a constant size the mask is one
+    // shift. A size of 0 (mask 0) may hit an empty cache: a no-op either way.
     if size <= 8 - offset {
         let mask = (((1u16 << size) - 1) << offset) as u8;
         let hit = rt::with_fast(|f| {

@@ -216,7 +216,7 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R>
 /// The per-thread values the same-epoch fast path of a raw access needs,
 /// in one thread-local: one TLS base, no pointer chase, and no separate
 /// check of [`enabled`]. A thread that never ran the slow path while
-/// detection was on has no cached leaf and cell 0, so every check misses
+/// detection was on has no cached leaf (and no cell), so every check misses
 /// and falls to the slow path, which checks [`enabled`] there. A hit while
 /// detection is off is harmless: a hit does nothing, like an access while off.
 pub(crate) struct FastTls {
