@@ -29,29 +29,49 @@ use crate::thread::ThreadState;
 /// only after a miss (see `FastTls` for why a hit needs no such check).
 #[inline]
 pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
-    let offset = addr & 7;
-    // Written so that no size overflows; for a constant size the mask is one
-    // shift. A size of 0 (mask 0) may hit an empty cache: a no-op either way.
-    if size <= 8 - offset {
-        let mask = (((1u16 << size) - 1) << offset) as u8;
-        let hit = rt::with_fast(|f| {
-            if f.leaf_key.get() != addr >> LEAF_SHIFT {
-                return false;
-            }
-            // SAFETY: the key matches, so `hot_bias` is the one
-            // `cache_leaf` derived for this leaf, and adding `addr >> 3`
-            // lands on the cells of `addr` inside the leaf's `hot` array.
-            // Leaves are never unmapped while the process runs.
-            let cells = unsafe { &*f.hot_bias.get().wrapping_add(addr >> 3) };
-            cells.is_repeat(kind, cell_for(f.cell.get(), mask))
-        });
-        if hit {
-            return;
-        }
+    let mask = word_mask(addr, size);
+    if mask.is_some_and(|mask| fast_hit(addr, mask, kind)) {
+        return;
     }
     if enabled() && size != 0 {
+        // Often only the leaf cache missed (a loop over two buffers switches
+        // leaves on every access): switch leaves and retry the fast path
+        // before the full check.
+        if let Some(mask) = mask
+            && cache_leaf(addr)
+            && fast_hit(addr, mask, kind)
+        {
+            return;
+        }
         access_slow(addr, size, kind, site);
     }
+}
+
+/// The byte mask of an access inside one word, `None` if it spans words or
+/// is longer than 8 bytes. Written so that no size overflows; for a constant
+/// size it is one shift. A size of 0 (mask 0) may hit an empty cache: a
+/// no-op either way.
+#[inline(always)]
+fn word_mask(addr: usize, size: usize) -> Option<u8> {
+    let offset = addr & 7;
+    (size <= 8 - offset).then(|| (((1u16 << size) - 1) << offset) as u8)
+}
+
+/// The same-epoch fast path through the thread's cached leaf: `true` if the
+/// access to the bytes in `mask` of `addr`'s word needs no work.
+#[inline(always)]
+fn fast_hit(addr: usize, mask: u8, kind: AccessKind) -> bool {
+    rt::with_fast(|f| {
+        if f.leaf_key.get() != addr >> LEAF_SHIFT {
+            return false;
+        }
+        // SAFETY: the key matches, so `hot_bias` is the one `cache_leaf`
+        // derived for this leaf, and adding `addr >> 3` lands on the cells
+        // of `addr` inside the leaf's `hot` array. Leaves are never unmapped
+        // while the process runs.
+        let cells = unsafe { &*f.hot_bias.get().wrapping_add(addr >> 3) };
+        cells.is_repeat(kind, cell_for(f.cell.get(), mask))
+    })
 }
 
 #[inline(never)]
@@ -60,15 +80,16 @@ fn access_slow(addr: usize, size: usize, kind: AccessKind, site: Site) {
     cache_leaf(addr);
 }
 
-/// Points this thread's leaf cache at the leaf of `addr`, if it exists
-/// (the access just made created it, unless it was ignored).
-fn cache_leaf(addr: usize) {
+/// Points this thread's leaf cache at the leaf of `addr` if it exists (an
+/// access creates it unless ignored). Returns whether the cache changed.
+#[inline(never)]
+fn cache_leaf(addr: usize) -> bool {
     let key = addr >> LEAF_SHIFT;
     if rt::with_fast(|f| f.leaf_key.get()) == key {
-        return;
+        return false;
     }
-    let Some(leaf) = runtime().shadow.leaf(addr) else {
-        return;
+    let Some(leaf) = rt::started().and_then(|rt| rt.shadow.leaf(addr)) else {
+        return false;
     };
     // SAFETY: `leaf` is a live leaf of the runtime's table, which is never
     // dropped, so it stays mapped for the rest of the process.
@@ -77,6 +98,7 @@ fn cache_leaf(addr: usize) {
         f.hot_bias.set(bias);
         f.leaf_key.set(key);
     });
+    true
 }
 
 fn access_in(thr: &mut ThreadState, addr: usize, size: usize, kind: AccessKind, site: Site) {
