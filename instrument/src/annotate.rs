@@ -21,7 +21,8 @@
 //!
 //! Pointers are only used for their address: nothing is read or written
 //! through them, so dangling or foreign pointers are fine. All functions are
-//! one relaxed load and a branch while detection is off.
+//! one relaxed load and a branch while detection is off (`read` and `write`:
+//! a thread-local compare first).
 
 use racedet_runtime::Site;
 use racedet_runtime::api;

@@ -173,3 +173,53 @@ fn join_orders_annotated_accesses() {
         )
     });
 }
+
+/// Same-epoch repeats are skipped on the fast path (a thread-local leaf and
+/// cell compared with a word's cache). A repeat must still be told apart
+/// from an access by the same thread to other bytes of the word, and from
+/// an access to a word in another shadow leaf (32 KiB of memory each). The
+/// second thread runs after the first in time (std's channel, invisible to
+/// racedet) but unordered by happens-before, so it races exactly where the
+/// bytes overlap.
+#[test]
+fn fast_path_repeats_stay_exact_per_byte_and_per_leaf() {
+    let base = fresh(48 * 1024);
+    let (a, b) = (base, base + 40 * 1024);
+    let (tx, rx) = mpsc::channel();
+    let repeats = move || {
+        for _ in 0..4 {
+            for w in [a, b] {
+                annotate::write(w as *const u8, 2);
+                annotate::read(w as *const u8, 2);
+            }
+        }
+        let first_line = line!() - 4;
+        for w in [a, b] {
+            // Leaves the thread's leaf cache on `w`'s leaf.
+            annotate::read(w as *const u8, 2);
+            annotate::write((w + 2) as *const u8, 2);
+        }
+        tx.send(first_line).unwrap();
+    };
+    let second_line = line!() - 4;
+    let other = || {
+        let first_line = rx.recv().unwrap();
+        annotate::write((a + 4) as *const u8, 4);
+        annotate::write((b + 2) as *const u8, 1);
+        annotate::read((a + 3) as *const u8, 1);
+        annotate::read((b + 1) as *const u8, 1);
+        (first_line, line!() - 3)
+    };
+    let mut lines = None;
+    let r = racedet::check(|| concurrently(repeats, || lines = Some(other()))).unwrap_err();
+    let (first_line, other_line) = lines.unwrap();
+    let mut found: Vec<_> = r.reports().iter().map(site_lines).collect();
+    found.sort();
+    let mut want = [
+        pair(second_line, other_line),
+        pair(second_line, other_line + 1),
+        pair(first_line, other_line + 2),
+    ];
+    want.sort();
+    assert_eq!(found, want, "{r}");
+}

@@ -1,7 +1,9 @@
 //! The raw, address-based API: the one narrow surface through which the
 //! `racedet` crate (and, later, a `__tsan_*` C ABI) tells the engine about
 //! accesses and synchronisation. Every function is a no-op costing one
-//! relaxed load and a branch while detection is off.
+//! relaxed load and a branch while detection is off, except [`access`] and
+//! its wrappers, which first try the same-epoch fast path (a thread-local
+//! compare) and read [`enabled`] only when it misses.
 //!
 //! Addresses are plain `usize`s and call sites are [`Site`]s, never Rust
 //! references to the accessed data: the engine works for foreign memory.
@@ -11,66 +13,92 @@ use crate::clock::VectorClock;
 use crate::locks::HeldLock;
 use crate::report::{self, CurrentAccess, ObjectDesc};
 use crate::rt::{self, enabled, runtime, with_thread};
-use crate::shadow::table::{LEAF_BITS, LEAF_LEN, Leaf};
-use crate::shadow::{AccessKind, Conflict, Outcome, ShadowWord, WordRef, word_masks};
+use crate::shadow::table::LEAF_SHIFT;
+use crate::shadow::word::cell_for;
+use crate::shadow::{AccessKind, Conflict, Outcome, ShadowWord, word_masks};
 use crate::site::Site;
 use crate::sync::SyncVar;
 use crate::thread::ThreadState;
 
 /// Checks and records an access of `size` bytes at `addr` (any alignment;
 /// sizes above 8 or spanning words are split).
+///
+/// Inline is only the same-epoch fast path for an access inside one word of
+/// the leaf this thread used last: a leaf-key compare and a cache-cell
+/// compare, both against `rt::FastTls`. Whether detection is on is asked
+/// only after a miss (see `FastTls` for why a hit needs no such check).
 #[inline]
 pub fn access(addr: usize, size: usize, kind: AccessKind, site: Site) {
-    if !enabled() || size == 0 {
+    let mask = word_mask(addr, size);
+    if mask.is_some_and(|mask| fast_hit(addr, mask, kind)) {
         return;
     }
-    // Same-epoch fast path for an access inside one existing shadow word.
-    let offset = addr & 7;
-    if offset + size <= 8
-        && let Some(word) = cached_word(addr)
-    {
-        let mask = (((1u16 << (offset + size)) - 1) & !((1u16 << offset) - 1)) as u8;
-        if word.is_repeat(kind, rt::fast_cell(), mask) {
+    if enabled() && size != 0 {
+        // Often only the leaf cache missed (a loop over two buffers switches
+        // leaves on every access): switch leaves and retry the fast path
+        // before the full check.
+        if let Some(mask) = mask
+            && cache_leaf(addr)
+            && fast_hit(addr, mask, kind)
+        {
             return;
         }
+        access_slow(addr, size, kind, site);
     }
-    access_slow(addr, size, kind, site);
 }
 
-thread_local! {
-    /// The last shadow leaf this thread looked up: `(leaf number, leaf)`.
-    /// Leaves live as long as the process (the table is never dropped), so a
-    /// cached pointer stays valid.
-    static LEAF_CACHE: std::cell::Cell<(usize, *const Leaf)> =
-        const { std::cell::Cell::new((usize::MAX, std::ptr::null())) };
-}
-
-/// The existing shadow word of `addr`, through the per-thread leaf cache.
+/// The byte mask of an access inside one word, `None` if it spans words or
+/// is longer than 8 bytes. Written so that no size overflows; for a constant
+/// size it is one shift. A size of 0 (mask 0) may hit an empty cache: a
+/// no-op either way.
 #[inline(always)]
-fn cached_word(addr: usize) -> Option<WordRef<'static>> {
-    let key = addr >> (3 + LEAF_BITS);
-    let (cached, leaf) = LEAF_CACHE.with(|c| c.get());
-    let leaf = if cached == key {
-        leaf
-    } else {
-        cache_leaf(addr, key)?
-    };
-    // SAFETY: `leaf` is the live leaf `key` (set by `cache_leaf`); leaves
-    // are never unmapped while the process runs, and the index is below
-    // `LEAF_LEN`.
-    Some(unsafe { (*leaf).word((addr >> 3) & (LEAF_LEN - 1)) })
+fn word_mask(addr: usize, size: usize) -> Option<u8> {
+    let offset = addr & 7;
+    (size <= 8 - offset).then(|| (((1u16 << size) - 1) << offset) as u8)
 }
 
-#[cold]
-fn cache_leaf(addr: usize, key: usize) -> Option<*const Leaf> {
-    let leaf = runtime().shadow.leaf(addr)? as *const Leaf;
-    LEAF_CACHE.with(|c| c.set((key, leaf)));
-    Some(leaf)
+/// The same-epoch fast path through the thread's cached leaf: `true` if the
+/// access to the bytes in `mask` of `addr`'s word needs no work.
+#[inline(always)]
+fn fast_hit(addr: usize, mask: u8, kind: AccessKind) -> bool {
+    rt::with_fast(|f| {
+        if f.leaf_key.get() != addr >> LEAF_SHIFT {
+            return false;
+        }
+        // SAFETY: the key matches, so `hot_bias` is the one `cache_leaf`
+        // derived for this leaf, and adding `addr >> 3` lands on the cells
+        // of `addr` inside the leaf's `hot` array. Leaves are never unmapped
+        // while the process runs.
+        let cells = unsafe { &*f.hot_bias.get().wrapping_add(addr >> 3) };
+        cells.is_repeat(kind, cell_for(f.cell.get(), mask))
+    })
 }
 
 #[inline(never)]
 fn access_slow(addr: usize, size: usize, kind: AccessKind, site: Site) {
     with_thread(|thr| access_in(thr, addr, size, kind, site));
+    cache_leaf(addr);
+}
+
+/// Points this thread's leaf cache at the leaf of `addr` if it exists (an
+/// access creates it unless ignored). Returns whether the cache changed.
+#[inline(never)]
+fn cache_leaf(addr: usize) -> bool {
+    let key = addr >> LEAF_SHIFT;
+    if rt::with_fast(|f| f.leaf_key.get()) == key {
+        return false;
+    }
+    let Some(leaf) = rt::started().and_then(|rt| rt.shadow.leaf(addr)) else {
+        return false;
+    };
+    // SAFETY: `leaf` is a live leaf of the runtime's table, which is never
+    // dropped, so it stays mapped for the rest of the process.
+    let bias = unsafe { (*leaf).hot_bias(addr) };
+    rt::with_fast(|f| {
+        f.hot_bias.set(bias);
+        f.leaf_key.set(key);
+    });
+    true
 }
 
 fn access_in(thr: &mut ThreadState, addr: usize, size: usize, kind: AccessKind, site: Site) {
@@ -487,7 +515,7 @@ impl Object {
 
     #[inline(always)]
     fn access(&self, kind: AccessKind, site: Site) {
-        if !enabled() || self.word.is_repeat(kind, rt::fast_cell(), 0xFF) {
+        if !enabled() || self.word.is_repeat(kind, rt::fast_cell()) {
             return;
         }
         self.access_slow(kind, site);

@@ -4,7 +4,8 @@
 //! Detection is on when the environment has `RACEDET=1` or
 //! `RACEDET_OPTIONS`, or while a `racedet::check` is running. Every
 //! instrumented operation first reads [`enabled`]: one relaxed load and a
-//! branch when off. Thread lifecycle (creation, exit, join) is tracked even
+//! branch when off. Raw accesses read it only after missing the fast path
+//! (see `FastTls`). Thread lifecycle (creation, exit, join) is tracked even
 //! when off, so that turning detection on mid-run keeps fork and join edges.
 //!
 //! Re-entrancy: while the runtime works on behalf of a thread (reporting,
@@ -18,6 +19,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::options::Options;
 use crate::shadow::ShadowTable;
+use crate::shadow::word::{FastCells, whole_cell};
 use crate::sync::SyncTable;
 use crate::thread::{ForkToken, Registry, ThreadId, ThreadState};
 
@@ -164,7 +166,8 @@ thread_local! {
     /// `(check, context it replaced)` for the checks open on this thread.
     static OUTER_CHECKS: std::cell::RefCell<Vec<(u64, u64)>> = const { std::cell::RefCell::new(Vec::new()) };
     static CURRENT: Cell<*mut ThreadState> = const { Cell::new(ptr::null_mut()) };
-    static FAST_CELL: Cell<u64> = const { Cell::new(0) };
+    /// What the per-access fast path reads, in one place (see [`FastTls`]).
+    static FAST: FastTls = const { FastTls::new() };
     /// Set while the runtime works for this thread.
     static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
     /// The thread's state was torn down (TLS destruction).
@@ -210,17 +213,51 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R>
     Some(r)
 }
 
-/// The current thread's packed epoch (`ThreadState::cur`), mirrored in a
-/// plain thread-local so the same-epoch fast path needs no pointer chase;
-/// 0 (which matches no shadow cell) when the thread has no state.
-#[inline(always)]
-pub(crate) fn fast_cell() -> u64 {
-    FAST_CELL.with(|c| c.get())
+/// The per-thread values the same-epoch fast path of a raw access needs,
+/// in one thread-local: one TLS base, no pointer chase, and no separate
+/// check of [`enabled`]. A thread that never ran the slow path while
+/// detection was on has no cached leaf (and no cell), so every check misses
+/// and falls to the slow path, which checks [`enabled`] there. A hit while
+/// detection is off is harmless: a hit does nothing, like an access while off.
+pub(crate) struct FastTls {
+    /// `whole_cell` of the current thread's packed epoch
+    /// (`ThreadState::cur`); `whole_cell(0)`, which matches no shadow cell,
+    /// when the thread has no state.
+    pub cell: Cell<u64>,
+    /// `addr >> LEAF_SHIFT` of the leaf last used by this thread, or
+    /// `usize::MAX` (no address has that key).
+    pub leaf_key: Cell<usize>,
+    /// That leaf's hot cells, biased by the leaf's first word (see
+    /// `Leaf::hot_bias`): `hot_bias + (addr >> 3)` is the cells of `addr`.
+    pub hot_bias: Cell<*const FastCells>,
 }
 
+impl FastTls {
+    const fn new() -> FastTls {
+        FastTls {
+            cell: Cell::new(whole_cell(0)),
+            leaf_key: Cell::new(usize::MAX),
+            hot_bias: Cell::new(ptr::null()),
+        }
+    }
+}
+
+/// Runs `f` on this thread's [`FastTls`].
+#[inline(always)]
+pub(crate) fn with_fast<R>(f: impl FnOnce(&FastTls) -> R) -> R {
+    FAST.with(f)
+}
+
+/// The cell of a whole-word access by the current thread (see `FastTls::cell`).
+#[inline(always)]
+pub(crate) fn fast_cell() -> u64 {
+    FAST.with(|f| f.cell.get())
+}
+
+/// `cur`: the thread's packed epoch, 0 when it has no state.
 #[inline(always)]
 fn set_fast_cell(cur: u64) {
-    let _ = FAST_CELL.try_with(|c| c.set(cur));
+    let _ = FAST.try_with(|f| f.cell.set(whole_cell(cur)));
 }
 
 #[cold]

@@ -22,6 +22,8 @@ pub(crate) const LEAF_BITS: u32 = 12;
 const MID_BITS: u32 = 18;
 const ROOT_BITS: u32 = 45 - LEAF_BITS - MID_BITS;
 pub(crate) const LEAF_LEN: usize = 1 << LEAF_BITS;
+/// `addr >> LEAF_SHIFT` numbers the leaf covering `addr`.
+pub(crate) const LEAF_SHIFT: u32 = 3 + LEAF_BITS;
 const MID_LEN: usize = 1 << MID_BITS;
 const ROOT_LEN: usize = 1 << ROOT_BITS;
 
@@ -36,6 +38,18 @@ impl Leaf {
     #[inline(always)]
     pub(crate) fn word(&self, i: usize) -> WordRef<'_> {
         WordRef::new(&self.hot[i], &self.cold[i])
+    }
+
+    /// This leaf's hot cells, shifted down by the word number of the first
+    /// address it covers when it covers `addr`: `bias.wrapping_add(addr >>
+    /// 3)` is then the cells of any `addr` with the same `addr >>
+    /// LEAF_SHIFT`. Saves the per-access masking of the word index. The
+    /// result is only dereferenced after that offset brings it back inside
+    /// `hot` (the caller compares the leaf key first).
+    #[inline]
+    pub(crate) fn hot_bias(&self, addr: usize) -> *const FastCells {
+        let first_word = (addr >> LEAF_SHIFT) << LEAF_BITS;
+        self.hot.as_ptr().wrapping_sub(first_word)
     }
 }
 type Mid = [AtomicPtr<Leaf>; MID_LEN];

@@ -26,10 +26,17 @@
 //! * `fast_w == cur|mask`: this thread's write is the only access recorded
 //!   (no reads, no atomics); a read or a write needs no work.
 //!
+//! Whenever `fast_w` holds a cell, `fast_r` holds the same one (a write
+//! sets both), so a read compares `fast_r` alone and a write `fast_w`
+//! alone: one compare per access on the hot path.
+//!
 //! Every slow-path update rewrites both caches under the word's lock, so a
 //! cache names the current thread only while the state is unchanged since
 //! that thread's own access. A thread's cell is unique to it (slot and clock
-//! together), so a stale cache can only ever *miss*.
+//! together), so a stale cache can only ever *miss*: a reader racing with
+//! another thread's update sees either its own old cell (the read takes
+//! effect before the update, which it is unordered with anyway) or a cell
+//! that is not its own.
 //!
 //! ## Locking
 //! The state is updated under one of [`LOCK_STRIPES`] spin locks chosen by
@@ -57,6 +64,23 @@ pub struct Accessor<'a> {
 #[inline]
 pub fn pack(slot: Slot, clock: u32) -> u64 {
     ((clock as u64) << 32) | ((slot.0 as u64) << 16) | 1
+}
+
+/// The cell of a whole-word access (mask `0xFF`) by the thread whose packed
+/// epoch is `cur`. The fast path keeps this form in its thread-local, so the
+/// common 8-byte access compares it unchanged. `whole_cell(0)` (no thread
+/// state) has bit 0 clear: it, and [`cell_for`] of it with any nonzero mask,
+/// matches no shadow cache.
+#[inline(always)]
+pub const fn whole_cell(cur: u64) -> u64 {
+    cur | 0xFF00
+}
+
+/// The cell of an access to the bytes in `mask`, from its [`whole_cell`]
+/// (no work for a constant `0xFF`).
+#[inline(always)]
+pub const fn cell_for(whole: u64, mask: u8) -> u64 {
+    whole ^ ((!mask as u64) << 8)
 }
 
 /// What one checked access did.
@@ -103,6 +127,19 @@ impl FastCells {
         FastCells {
             fast_r: AtomicU64::new(0),
             fast_w: AtomicU64::new(0),
+        }
+    }
+
+    /// The same-epoch fast path alone: `true` if this access, whose cell
+    /// (packed epoch and mask) is `cell`, needs no work. Never changes the
+    /// state, so it is safe to call from anywhere.
+    #[inline(always)]
+    pub fn is_repeat(&self, kind: AccessKind, cell: u64) -> bool {
+        match kind {
+            // `fast_r` mirrors a valid `fast_w` (see the module docs).
+            AccessKind::Read => self.fast_r.load(Ordering::Relaxed) == cell,
+            AccessKind::Write => self.fast_w.load(Ordering::Relaxed) == cell,
+            AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => false,
         }
     }
 }
@@ -243,10 +280,10 @@ impl ShadowWord {
         self.as_ref().access(thr, kind, mask, size, site)
     }
 
-    /// See [`WordRef::is_repeat`].
+    /// See [`FastCells::is_repeat`].
     #[inline(always)]
-    pub fn is_repeat(&self, kind: AccessKind, cur: u64, mask: u8) -> bool {
-        self.as_ref().is_repeat(kind, cur, mask)
+    pub fn is_repeat(&self, kind: AccessKind, cell: u64) -> bool {
+        self.fast.is_repeat(kind, cell)
     }
 
     /// See [`WordRef::check`].
@@ -297,20 +334,10 @@ impl WordRef<'_> {
         }
     }
 
-    /// The same-epoch fast path alone: `true` if this access by the thread
-    /// whose packed epoch is `cur` needs no work. Never changes the state,
-    /// so it is safe to call from anywhere.
+    /// See [`FastCells::is_repeat`]; `cur` is the thread's packed epoch.
     #[inline(always)]
     pub fn is_repeat(self, kind: AccessKind, cur: u64, mask: u8) -> bool {
-        let cell = cur | ((mask as u64) << 8);
-        match kind {
-            AccessKind::Read => {
-                self.fast.fast_r.load(Ordering::Relaxed) == cell
-                    || self.fast.fast_w.load(Ordering::Relaxed) == cell
-            }
-            AccessKind::Write => self.fast.fast_w.load(Ordering::Relaxed) == cell,
-            AccessKind::AtomicLoad | AccessKind::AtomicStore | AccessKind::AtomicRmw => false,
-        }
+        self.fast.is_repeat(kind, cur | ((mask as u64) << 8))
     }
 
     /// Like [`access`](Self::access), but also says whether the state was
@@ -368,7 +395,8 @@ impl WordRef<'_> {
                             && state.atomic.is_none()
                             && state.write.accesses().len() == 1 =>
                     {
-                        (0, cell)
+                        // A read by the writer in this epoch is a repeat too.
+                        (cell, cell)
                     }
                     _ => (0, 0),
                 },
