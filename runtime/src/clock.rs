@@ -118,15 +118,20 @@ impl VectorClock {
     }
 
     /// `self := self ⊔ other` (element-wise max). TSan calls this `Acquire`.
-    pub fn join(&mut self, other: &VectorClock) {
+    /// Returns whether any entry grew (a longer `other` whose extra entries
+    /// are 0 changes nothing: missing entries read as 0).
+    pub fn join(&mut self, other: &VectorClock) -> bool {
         if other.entries.len() > self.entries.len() {
             self.entries.resize(other.entries.len(), 0);
         }
+        let mut grew = false;
         for (mine, theirs) in self.entries.iter_mut().zip(other.entries.iter()) {
             if *theirs > *mine {
                 *mine = *theirs;
+                grew = true;
             }
         }
+        grew
     }
 
     /// `true` if the access at `epoch` happens-before the owner of this clock.

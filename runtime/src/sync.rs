@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::clock::VectorClock;
-use crate::thread::ThreadState;
+use crate::thread::{ClockVersion, ThreadState};
 
 /// The clocks of one synchronisation object.
 pub struct SyncVar {
@@ -34,18 +34,44 @@ struct SyncClocks {
     clock: VectorClock,
     /// Released by read-unlocks of a rwlock.
     read_clock: VectorClock,
-    /// Slot whose release-store last set `clock`, while no other release
-    /// touched it. Its owner's clock already covers `clock` (clocks only
-    /// grow, and a slot's next owner inherits a clock covering the previous
-    /// one), so that thread's next exclusive lock can skip the join: the
-    /// common re-lock by the same thread costs no clock work.
-    sole_releaser: Option<crate::clock::Slot>,
+    /// Version of the thread clock whose release-store last set `clock`,
+    /// while nothing else changed `clock` since. That thread's clock covers
+    /// `clock` (clocks only grow), so its next lock needs no join; and while
+    /// its version is unchanged its next unlock rewrites only its own entry
+    /// (`ThreadState::release_store_tracked`).
+    stored: Option<ClockVersion>,
+    /// Version of the thread clock last joined into `read_clock`, while
+    /// nothing else changed `read_clock` since
+    /// (`ThreadState::release_tracked`).
+    read_joined: Option<ClockVersion>,
+    /// Whose clocks `read_clock` holds since it was last cleared.
+    readers: Readers,
     /// Epoch of the latest atomic store or RMW to this location: only for
     /// the report hint on Relaxed publication (see `atomic::note_relaxed`).
     last_store: Option<crate::clock::Epoch>,
 }
 
-// SAFETY: `clocks` is only accessed under `lock` (see `with`).
+/// The threads whose read-unlocks `read_clock` holds.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
+enum Readers {
+    /// None: `read_clock` is empty.
+    #[default]
+    None,
+    /// Only this thread's: its clock covers `read_clock`.
+    One(ClockVersion),
+    /// Several threads'.
+    Many,
+}
+
+/// Whether `v` is a version of the thread whose clock is `thr`'s (which
+/// then covers everything published from `v`).
+#[inline]
+fn same_thread(v: Option<ClockVersion>, thr: &ThreadState) -> bool {
+    v.is_some_and(|v| v.same_thread(thr.version()))
+}
+
+// SAFETY: `clocks` is only accessed under `lock` (see `with`), or under the
+// real lock the object models, per the contracts of the `unsafe` methods.
 unsafe impl Sync for SyncVar {}
 // SAFETY: the clocks are plain data.
 unsafe impl Send for SyncVar {}
@@ -69,17 +95,19 @@ impl SyncVar {
             clocks: UnsafeCell::new(SyncClocks {
                 clock: VectorClock::new(),
                 read_clock: VectorClock::new(),
-                sole_releaser: None,
+                stored: None,
+                read_joined: None,
+                readers: Readers::None,
                 last_store: None,
             }),
         }
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut VectorClock, &mut VectorClock) -> R) -> R {
+    /// Runs `f` on the released clock, which it may change in any way.
+    fn with<R>(&self, f: impl FnOnce(&mut VectorClock) -> R) -> R {
         self.with_all(|c| {
-            // Any operation but the lock/unlock fast pair may change the clock.
-            c.sole_releaser = None;
-            f(&mut c.clock, &mut c.read_clock)
+            c.stored = None;
+            f(&mut c.clock)
         })
     }
 
@@ -106,17 +134,17 @@ impl SyncVar {
 
     /// `C_t ⊔= L_m`.
     pub fn acquire(&self, thr: &mut ThreadState) {
-        self.with(|clock, _| thr.acquire(clock));
+        self.with_all(|c| acquire_in(c, thr));
     }
 
     /// `L_m ⊔= C_t`, then a new epoch.
     pub fn release(&self, thr: &mut ThreadState) {
-        self.with(|clock, _| thr.release(clock));
+        self.with(|clock| thr.release(clock));
     }
 
     /// `L_m := C_t`, then a new epoch.
     pub fn release_store(&self, thr: &mut ThreadState) {
-        self.with(|clock, _| thr.release_store(clock));
+        self.with_all(|c| thr.release_store_tracked(&mut c.clock, &mut c.stored));
     }
 
     /// Exclusive lock acquired: `C_t ⊔= L_m ⊔ R_m`.
@@ -159,14 +187,14 @@ impl SyncVar {
 
     /// Shared unlock: `R_m ⊔= C_t`.
     pub fn read_unlock(&self, thr: &mut ThreadState) {
-        self.with(|_, read| thr.release(read));
+        self.with_all(|c| read_unlock_in(c, thr));
     }
 
     /// Runs `f` on the released clock under this object's lock. Atomics
     /// perform the real memory operation inside `f`, so the value a load
     /// reads and the clock it acquires always belong to the same store.
     pub fn locked<R>(&self, f: impl FnOnce(&mut VectorClock) -> R) -> R {
-        self.with(|clock, _| f(clock))
+        self.with(f)
     }
 
     /// Like [`locked`](Self::locked), also handing out the epoch of the
@@ -176,35 +204,54 @@ impl SyncVar {
         f: impl FnOnce(&mut VectorClock, &mut Option<crate::clock::Epoch>) -> R,
     ) -> R {
         self.with_all(|c| {
-            c.sole_releaser = None;
+            c.stored = None;
             f(&mut c.clock, &mut c.last_store)
         })
     }
 
     /// Forgets all history (object destroyed or reinitialised).
     pub fn reset(&self) {
-        self.with_all(|c| {
-            c.clock.clear();
-            c.read_clock.clear();
-            c.sole_releaser = None;
-            c.last_store = None;
-        });
+        self.with_all(|c| *c = SyncClocks::default());
     }
 }
 
-fn lock_acquired_in(c: &mut SyncClocks, thr: &mut ThreadState) {
-    if c.sole_releaser == Some(thr.slot) && c.read_clock.is_empty() {
-        debug_assert!(c.clock.le(&thr.clock));
+/// `C_t ⊔= L_m`, skipped when `t` itself stored `L_m`.
+fn acquire_in(c: &SyncClocks, thr: &mut ThreadState) {
+    if same_thread(c.stored, thr) {
+        debug_assert!(c.clock.le(thr.clock()));
         return;
     }
     thr.acquire(&c.clock);
-    thr.acquire(&c.read_clock);
+}
+
+fn lock_acquired_in(c: &mut SyncClocks, thr: &mut ThreadState) {
+    acquire_in(c, thr);
+    match c.readers {
+        Readers::None => return,
+        Readers::One(v) if v.same_thread(thr.version()) => {
+            debug_assert!(c.read_clock.le(thr.clock()));
+        }
+        _ => thr.acquire(&c.read_clock),
+    }
+    // Everything the readers published is now in `C_t`, and will be in
+    // `L_m` after this thread's unlock: the next writer need not join it.
     c.read_clock.clear();
+    c.read_joined = None;
+    c.readers = Readers::None;
 }
 
 fn unlock_in(c: &mut SyncClocks, thr: &mut ThreadState) {
-    thr.release_store(&mut c.clock);
-    c.sole_releaser = Some(thr.slot);
+    thr.release_store_tracked(&mut c.clock, &mut c.stored);
+}
+
+fn read_unlock_in(c: &mut SyncClocks, thr: &mut ThreadState) {
+    let v = thr.version();
+    thr.release_tracked(&mut c.read_clock, &mut c.read_joined);
+    c.readers = match c.readers {
+        Readers::None => Readers::One(v),
+        Readers::One(r) if r.same_thread(v) => Readers::One(r),
+        _ => Readers::Many,
+    };
 }
 
 /// Address → [`SyncVar`] for raw sync annotations, sharded by page so that
