@@ -33,6 +33,14 @@ pub struct LockState {
     pub id: u8,
     /// Sets numbered so far, with a cheap fingerprint; index = id - 1.
     known: Vec<(u64, Vec<HeldLock>)>,
+    /// The last acquire that renumbered: `(id before, lock, id after)`.
+    /// An id other than [`UNKNOWN_LOCKS`] names exactly one set, and ids
+    /// never change meaning (`known` only grows), so the same lock acquired
+    /// from the same id always leads to the same id: a loop that takes and
+    /// releases the same locks finds its ids here without a search.
+    acquire_memo: Option<(u8, HeldLock, u8)>,
+    /// The last release that renumbered: `(id before, address, id after)`.
+    release_memo: Option<(u8, usize, u8)>,
 }
 
 fn fingerprint(set: &[HeldLock]) -> u64 {
@@ -47,18 +55,38 @@ type Published = HashMap<(ThreadId, u8), Vec<HeldLock>>;
 static PUBLISHED: Mutex<Option<Published>> = Mutex::new(None);
 
 impl LockState {
+    #[inline]
     pub fn acquired(&mut self, thread: ThreadId, lock: HeldLock) {
         self.held.push(lock);
-        self.renumber(thread);
+        let from = self.id;
+        match self.acquire_memo {
+            Some((f, l, to)) if f == from && l == lock && from != UNKNOWN_LOCKS => self.id = to,
+            _ => {
+                self.renumber(thread);
+                self.acquire_memo = Some((from, lock, self.id));
+            }
+        }
     }
 
+    #[inline]
     pub fn released(&mut self, thread: ThreadId, addr: usize) {
-        if let Some(i) = self.held.iter().rposition(|l| l.addr == addr) {
+        // Locks are mostly released in reverse order: the last one is a pop.
+        if self.held.last().is_some_and(|l| l.addr == addr) {
+            self.held.pop();
+        } else if let Some(i) = self.held.iter().rposition(|l| l.addr == addr) {
             self.held.remove(i);
         }
-        self.renumber(thread);
+        let from = self.id;
+        match self.release_memo {
+            Some((f, a, to)) if f == from && a == addr && from != UNKNOWN_LOCKS => self.id = to,
+            _ => {
+                self.renumber(thread);
+                self.release_memo = Some((from, addr, self.id));
+            }
+        }
     }
 
+    #[inline(never)]
     fn renumber(&mut self, thread: ThreadId) {
         if self.held.is_empty() {
             self.id = NO_LOCKS;
@@ -148,5 +176,94 @@ mod tests {
         assert_eq!(s.id, NO_LOCKS);
         assert_eq!(lookup(t, ab).unwrap().len(), 2);
         assert_eq!(lookup(t, NO_LOCKS), Some(vec![]));
+    }
+
+    /// The id a lockset must have: its number among the sets seen so far.
+    fn expected_id(s: &LockState) -> u8 {
+        if s.held.is_empty() {
+            return NO_LOCKS;
+        }
+        s.known
+            .iter()
+            .position(|(_, set)| *set == s.held)
+            .map_or(UNKNOWN_LOCKS, |i| (i + 1) as u8)
+    }
+
+    fn lock(addr: usize) -> HeldLock {
+        HeldLock {
+            addr,
+            exclusive: true,
+        }
+    }
+
+    #[test]
+    fn repeated_transitions_reuse_their_ids() {
+        let t = ThreadId(9_000_002);
+        let mut s = LockState::default();
+        for _ in 0..3 {
+            s.acquired(t, lock(0x10));
+            assert_eq!(s.id, 1);
+            s.acquired(t, lock(0x20));
+            assert_eq!(s.id, 2);
+            s.released(t, 0x20);
+            assert_eq!(s.id, 1);
+            s.released(t, 0x10);
+            assert_eq!(s.id, NO_LOCKS);
+        }
+        // The same lock from another set, and another lock from the same
+        // set, are not the remembered transitions.
+        s.acquired(t, lock(0x20));
+        assert_eq!((s.id, expected_id(&s)), (3, 3));
+        s.acquired(t, lock(0x30));
+        assert_eq!(s.id, expected_id(&s));
+        assert_eq!(lookup(t, s.id).unwrap(), vec![lock(0x20), lock(0x30)]);
+        // Out-of-order release.
+        s.released(t, 0x20);
+        assert_eq!(s.held, vec![lock(0x30)]);
+        assert_eq!(s.id, expected_id(&s));
+    }
+
+    #[test]
+    fn unknown_sets_never_use_a_remembered_transition() {
+        let t = ThreadId(9_000_003);
+        let mut s = LockState::default();
+        let (r1, z, r2, q, x) = (0x100, 0x200, 0x300, 0x400, 0x500);
+        // Known: [r1], [r1 z], [r1 z r2], [r1 z r2 x], [r1 r2 x].
+        for a in [r1, z, r2, x] {
+            s.acquired(t, lock(a));
+        }
+        s.released(t, z);
+        let r1_r2_x = s.id;
+        assert_eq!(
+            lookup(t, r1_r2_x).unwrap(),
+            vec![lock(r1), lock(r2), lock(x)]
+        );
+        for a in [r1, r2, x] {
+            s.released(t, a);
+        }
+        // Fill the table.
+        for a in 0..300 {
+            s.acquired(t, lock(0x1000 + a));
+            s.released(t, 0x1000 + a);
+        }
+        // Remember "x from an unknown set gives an unknown set" ...
+        for a in [r1, z, r2, q, x] {
+            s.acquired(t, lock(a));
+        }
+        assert_eq!(s.id, UNKNOWN_LOCKS);
+        for a in [x, q, z] {
+            s.released(t, a);
+            assert_eq!(s.id, expected_id(&s));
+        }
+        // ... which must not decide for another unknown set ([r1 r2] was
+        // never seen) whose successor is known.
+        assert_eq!(s.id, UNKNOWN_LOCKS);
+        s.acquired(t, lock(x));
+        assert_eq!(s.id, r1_r2_x);
+        // And a release from an unknown set is not a remembered one either.
+        s.released(t, x);
+        assert_eq!(s.id, UNKNOWN_LOCKS);
+        s.released(t, r2);
+        assert_eq!(s.id, 1, "[r1] is the first set numbered");
     }
 }
