@@ -23,41 +23,54 @@ use crate::clock::VectorClock;
 use crate::thread::{ClockVersion, ThreadState};
 
 /// The clocks of one synchronisation object.
+///
+/// The two halves sit in separate cells because a reader-writer lock's
+/// readers use them differently: under the real lock's shared side, read
+/// locks only *read* [`Released`] (at the same time as each other, without
+/// this object's spin lock), while read unlocks *write* [`ReadReleased`]
+/// (under the spin lock, since they also run at the same time). Nobody forms
+/// a `&mut` to a half another thread may be reading.
 pub struct SyncVar {
     lock: AtomicBool,
-    clocks: UnsafeCell<SyncClocks>,
+    released: UnsafeCell<Released>,
+    read_released: UnsafeCell<ReadReleased>,
 }
 
+/// What unlocks, release stores and sends publish.
 #[derive(Default, Debug)]
-struct SyncClocks {
-    /// Released by unlock, release stores, sends.
+struct Released {
+    /// `L_m`.
     clock: VectorClock,
-    /// Released by read-unlocks of a rwlock.
-    read_clock: VectorClock,
     /// Version of the thread clock whose release-store last set `clock`,
     /// while nothing else changed `clock` since. That thread's clock covers
     /// `clock` (clocks only grow), so its next lock needs no join; and while
     /// its version is unchanged its next unlock rewrites only its own entry
     /// (`ThreadState::release_store_tracked`).
     stored: Option<ClockVersion>,
-    /// Version of the thread clock last joined into `read_clock`, while
-    /// nothing else changed `read_clock` since
-    /// (`ThreadState::release_tracked`).
-    read_joined: Option<ClockVersion>,
-    /// Whose clocks `read_clock` holds since it was last cleared.
-    readers: Readers,
     /// Epoch of the latest atomic store or RMW to this location: only for
     /// the report hint on Relaxed publication (see `atomic::note_relaxed`).
     last_store: Option<crate::clock::Epoch>,
 }
 
-/// The threads whose read-unlocks `read_clock` holds.
+/// What the read-unlocks of a rwlock publish (for the next writer only).
+#[derive(Default, Debug)]
+struct ReadReleased {
+    /// `R_m`.
+    clock: VectorClock,
+    /// Version of the thread clock last joined into `clock`, while nothing
+    /// else changed `clock` since (`ThreadState::release_tracked`).
+    joined: Option<ClockVersion>,
+    /// Whose clocks `clock` holds since it was last cleared.
+    readers: Readers,
+}
+
+/// The threads whose read-unlocks `ReadReleased::clock` holds.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
 enum Readers {
-    /// None: `read_clock` is empty.
+    /// None: the clock is empty.
     #[default]
     None,
-    /// Only this thread's: its clock covers `read_clock`.
+    /// Only this thread's: its clock covers the read-unlock clock.
     One(ClockVersion),
     /// Several threads'.
     Many,
@@ -70,8 +83,9 @@ fn same_thread(v: Option<ClockVersion>, thr: &ThreadState) -> bool {
     v.is_some_and(|v| v.same_thread(thr.version()))
 }
 
-// SAFETY: `clocks` is only accessed under `lock` (see `with`), or under the
-// real lock the object models, per the contracts of the `unsafe` methods.
+// SAFETY: the cells are only accessed under `lock` (see `with_all`), or
+// under the real lock the object models, per the contracts of the `unsafe`
+// methods; see the type's documentation for which half each side touches.
 unsafe impl Sync for SyncVar {}
 // SAFETY: the clocks are plain data.
 unsafe impl Send for SyncVar {}
@@ -92,26 +106,30 @@ impl SyncVar {
     pub const fn new() -> SyncVar {
         SyncVar {
             lock: AtomicBool::new(false),
-            clocks: UnsafeCell::new(SyncClocks {
+            released: UnsafeCell::new(Released {
                 clock: VectorClock::new(),
-                read_clock: VectorClock::new(),
                 stored: None,
-                read_joined: None,
-                readers: Readers::None,
                 last_store: None,
+            }),
+            read_released: UnsafeCell::new(ReadReleased {
+                clock: VectorClock::new(),
+                joined: None,
+                readers: Readers::None,
             }),
         }
     }
 
     /// Runs `f` on the released clock, which it may change in any way.
     fn with<R>(&self, f: impl FnOnce(&mut VectorClock) -> R) -> R {
-        self.with_all(|c| {
+        self.with_released(|c| {
             c.stored = None;
             f(&mut c.clock)
         })
     }
 
-    fn with_all<R>(&self, f: impl FnOnce(&mut SyncClocks) -> R) -> R {
+    /// Runs `f` under this object's spin lock.
+    #[inline]
+    fn spin_locked<R>(&self, f: impl FnOnce() -> R) -> R {
         let mut spins = 0u32;
         while self
             .lock
@@ -125,16 +143,45 @@ impl SyncVar {
                 std::thread::yield_now();
             }
         }
-        // SAFETY: the spin lock above is held until the store below.
-        let c = unsafe { &mut *self.clocks.get() };
-        let r = f(c);
+        let r = f();
         self.lock.store(false, Ordering::Release);
         r
     }
 
+    fn with_released<R>(&self, f: impl FnOnce(&mut Released) -> R) -> R {
+        // SAFETY: the spin lock is held. The operations that skip it are
+        // exclusive-side ones, which by their contracts exclude every other
+        // operation on this object, and shared read locks, which by theirs
+        // run only while no operation that writes `released` can.
+        self.spin_locked(|| f(unsafe { &mut *self.released.get() }))
+    }
+
+    /// Like `with_released` for operations that only read `L_m`: they may
+    /// run next to shared read locks, which read it too.
+    fn with_released_ref<R>(&self, f: impl FnOnce(&Released) -> R) -> R {
+        // SAFETY: as in `with_released`; a shared reference also coexists
+        // with the shared references of lock-free read locks.
+        self.spin_locked(|| f(unsafe { &*self.released.get() }))
+    }
+
+    fn with_read_released<R>(&self, f: impl FnOnce(&mut ReadReleased) -> R) -> R {
+        // SAFETY: the spin lock is held, and no operation touches
+        // `read_released` without it except under the real lock's exclusive
+        // side, which excludes this caller.
+        self.spin_locked(|| f(unsafe { &mut *self.read_released.get() }))
+    }
+
+    fn with_both<R>(&self, f: impl FnOnce(&mut Released, &mut ReadReleased) -> R) -> R {
+        self.spin_locked(|| {
+            // SAFETY: as in `with_released` and `with_read_released`.
+            let (l, r) = unsafe { (&mut *self.released.get(), &mut *self.read_released.get()) };
+            f(l, r)
+        })
+    }
+
     /// `C_t ⊔= L_m`.
     pub fn acquire(&self, thr: &mut ThreadState) {
-        self.with_all(|c| acquire_in(c, thr));
+        self.with_released_ref(|c| acquire_in(c, thr));
     }
 
     /// `L_m ⊔= C_t`, then a new epoch.
@@ -144,17 +191,17 @@ impl SyncVar {
 
     /// `L_m := C_t`, then a new epoch.
     pub fn release_store(&self, thr: &mut ThreadState) {
-        self.with_all(|c| thr.release_store_tracked(&mut c.clock, &mut c.stored));
+        self.with_released(|c| thr.release_store_tracked(&mut c.clock, &mut c.stored));
     }
 
     /// Exclusive lock acquired: `C_t ⊔= L_m ⊔ R_m`.
     pub fn lock_acquired(&self, thr: &mut ThreadState) {
-        self.with_all(|c| lock_acquired_in(c, thr));
+        self.with_both(|l, r| lock_acquired_in(l, r, thr));
     }
 
     /// Exclusive unlock: `L_m := C_t`.
     pub fn unlock(&self, thr: &mut ThreadState) {
-        self.with_all(|c| unlock_in(c, thr));
+        self.with_released(|c| unlock_in(c, thr));
     }
 
     /// [`lock_acquired`](Self::lock_acquired) without this object's own
@@ -165,9 +212,11 @@ impl SyncVar {
     /// The calling thread holds the real lock exclusively, and every other
     /// operation on this object also runs under that lock (read-side
     /// operations under its shared side).
+    #[inline]
     pub unsafe fn lock_acquired_exclusive(&self, thr: &mut ThreadState) {
         // SAFETY: per the contract no other thread touches the clocks now.
-        lock_acquired_in(unsafe { &mut *self.clocks.get() }, thr);
+        let (l, r) = unsafe { (&*self.released.get(), &mut *self.read_released.get()) };
+        lock_acquired_in(l, r, thr);
     }
 
     /// [`unlock`](Self::unlock) without this object's own lock.
@@ -175,9 +224,10 @@ impl SyncVar {
     /// # Safety
     /// As [`lock_acquired_exclusive`](Self::lock_acquired_exclusive), called
     /// before the real lock is released.
+    #[inline]
     pub unsafe fn unlock_exclusive(&self, thr: &mut ThreadState) {
         // SAFETY: per the contract.
-        unlock_in(unsafe { &mut *self.clocks.get() }, thr);
+        unlock_in(unsafe { &mut *self.released.get() }, thr);
     }
 
     /// Shared lock acquired: `C_t ⊔= L_m`.
@@ -185,9 +235,27 @@ impl SyncVar {
         self.acquire(thr);
     }
 
+    /// [`read_lock_acquired`](Self::read_lock_acquired) without this
+    /// object's own lock: a read lock only reads `L_m`, which only writers
+    /// change, and the real lock keeps writers out while any reader holds it.
+    ///
+    /// # Safety
+    /// The calling thread holds the real lock's shared side, and every
+    /// operation on this object that writes the release clock (unlock,
+    /// release, release store, `locked`, `locked_atomic`, `reset`, and the
+    /// exclusive lock acquisitions) runs under the real lock's exclusive
+    /// side. Read locks and read unlocks may run under the shared side.
+    #[inline]
+    pub unsafe fn read_lock_acquired_shared(&self, thr: &mut ThreadState) {
+        // SAFETY: per the contract nothing writes `released` now; other
+        // readers only form shared references to it (read unlocks touch
+        // only `read_released`).
+        acquire_in(unsafe { &*self.released.get() }, thr);
+    }
+
     /// Shared unlock: `R_m ⊔= C_t`.
     pub fn read_unlock(&self, thr: &mut ThreadState) {
-        self.with_all(|c| read_unlock_in(c, thr));
+        self.with_read_released(|r| read_unlock_in(r, thr));
     }
 
     /// Runs `f` on the released clock under this object's lock. Atomics
@@ -203,7 +271,7 @@ impl SyncVar {
         &self,
         f: impl FnOnce(&mut VectorClock, &mut Option<crate::clock::Epoch>) -> R,
     ) -> R {
-        self.with_all(|c| {
+        self.with_released(|c| {
             c.stored = None;
             f(&mut c.clock, &mut c.last_store)
         })
@@ -211,12 +279,16 @@ impl SyncVar {
 
     /// Forgets all history (object destroyed or reinitialised).
     pub fn reset(&self) {
-        self.with_all(|c| *c = SyncClocks::default());
+        self.with_both(|l, r| {
+            *l = Released::default();
+            *r = ReadReleased::default();
+        });
     }
 }
 
 /// `C_t ⊔= L_m`, skipped when `t` itself stored `L_m`.
-fn acquire_in(c: &SyncClocks, thr: &mut ThreadState) {
+#[inline]
+fn acquire_in(c: &Released, thr: &mut ThreadState) {
     if same_thread(c.stored, thr) {
         debug_assert!(c.clock.le(thr.clock()));
         return;
@@ -224,32 +296,43 @@ fn acquire_in(c: &SyncClocks, thr: &mut ThreadState) {
     thr.acquire(&c.clock);
 }
 
-fn lock_acquired_in(c: &mut SyncClocks, thr: &mut ThreadState) {
-    acquire_in(c, thr);
-    match c.readers {
+#[inline]
+fn lock_acquired_in(l: &Released, r: &mut ReadReleased, thr: &mut ThreadState) {
+    acquire_in(l, thr);
+    if r.readers != Readers::None {
+        join_readers(r, thr);
+    }
+}
+
+/// The write-lock half for read-unlocks: `C_t ⊔= R_m`, `R_m := ⊥`.
+#[inline(never)]
+fn join_readers(r: &mut ReadReleased, thr: &mut ThreadState) {
+    match r.readers {
         Readers::None => return,
         Readers::One(v) if v.same_thread(thr.version()) => {
-            debug_assert!(c.read_clock.le(thr.clock()));
+            debug_assert!(r.clock.le(thr.clock()));
         }
-        _ => thr.acquire(&c.read_clock),
+        _ => thr.acquire(&r.clock),
     }
     // Everything the readers published is now in `C_t`, and will be in
     // `L_m` after this thread's unlock: the next writer need not join it.
-    c.read_clock.clear();
-    c.read_joined = None;
-    c.readers = Readers::None;
+    r.clock.clear();
+    r.joined = None;
+    r.readers = Readers::None;
 }
 
-fn unlock_in(c: &mut SyncClocks, thr: &mut ThreadState) {
+#[inline]
+fn unlock_in(c: &mut Released, thr: &mut ThreadState) {
     thr.release_store_tracked(&mut c.clock, &mut c.stored);
 }
 
-fn read_unlock_in(c: &mut SyncClocks, thr: &mut ThreadState) {
+#[inline]
+fn read_unlock_in(r: &mut ReadReleased, thr: &mut ThreadState) {
     let v = thr.version();
-    thr.release_tracked(&mut c.read_clock, &mut c.read_joined);
-    c.readers = match c.readers {
+    thr.release_tracked(&mut r.clock, &mut r.joined);
+    r.readers = match r.readers {
         Readers::None => Readers::One(v),
-        Readers::One(r) if r.same_thread(v) => Readers::One(r),
+        Readers::One(o) if o.same_thread(v) => Readers::One(o),
         _ => Readers::Many,
     };
 }

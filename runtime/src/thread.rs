@@ -121,6 +121,7 @@ impl ThreadState {
 
     /// Starts a new epoch: called after every release, so that accesses made
     /// after it are not covered by what was just published.
+    #[inline]
     pub fn tick(&mut self) {
         let c = self.clock.tick(self.slot);
         self.cur = pack(self.slot, c);
@@ -163,6 +164,7 @@ impl ThreadState {
     /// entry, and only that entry is written: an unlock of a lock this
     /// thread also unlocked last, with no new knowledge acquired in between,
     /// costs one store instead of a copy of the whole vector.
+    #[inline]
     pub fn release_store_tracked(
         &mut self,
         dst: &mut VectorClock,
@@ -171,15 +173,28 @@ impl ThreadState {
         if *stored == Some(self.version) {
             let own = self.clock.get(self.slot);
             debug_assert!(dst.get(self.slot) <= own);
-            dst.set(self.slot, own);
-            debug_assert!(
-                dst.le(&self.clock) && self.clock.le(dst),
-                "a tracked clock differs only in the releaser's entry"
-            );
-        } else {
-            dst.assign(&self.clock);
-            *stored = Some(self.version);
+            // The entry exists: `dst` was stored from this clock, which
+            // already had it.
+            if dst.set_existing(self.slot, own) {
+                debug_assert!(
+                    dst.le(&self.clock) && self.clock.le(dst),
+                    "a tracked clock differs only in the releaser's entry"
+                );
+                self.tick();
+                return;
+            }
         }
+        self.release_store_untracked(dst, stored);
+    }
+
+    #[inline(never)]
+    fn release_store_untracked(
+        &mut self,
+        dst: &mut VectorClock,
+        stored: &mut Option<ClockVersion>,
+    ) {
+        dst.assign(&self.clock);
+        *stored = Some(self.version);
         self.tick();
     }
 
@@ -188,17 +203,26 @@ impl ThreadState {
     /// it since). When that is this thread's current version, `dst` already
     /// covers every entry of `C_t` but this thread's own, and only that
     /// entry is raised.
+    #[inline]
     pub fn release_tracked(&mut self, dst: &mut VectorClock, joined: &mut Option<ClockVersion>) {
         if *joined == Some(self.version) {
             let own = self.clock.get(self.slot);
-            if dst.get(self.slot) < own {
-                dst.set(self.slot, own);
+            // The entry exists and is at most `own`: `dst` covered this
+            // clock, which already had it, and only this thread raises it.
+            debug_assert!(dst.get(self.slot) <= own);
+            if dst.set_existing(self.slot, own) {
+                debug_assert!(self.clock.le(dst));
+                self.tick();
+                return;
             }
-            debug_assert!(self.clock.le(dst));
-        } else {
-            dst.join(&self.clock);
-            *joined = Some(self.version);
         }
+        self.release_untracked(dst, joined);
+    }
+
+    #[inline(never)]
+    fn release_untracked(&mut self, dst: &mut VectorClock, joined: &mut Option<ClockVersion>) {
+        dst.join(&self.clock);
+        *joined = Some(self.version);
         self.tick();
     }
 }
