@@ -115,6 +115,13 @@ impl ThreadState {
         }
     }
 
+    /// `C_t[t]`, read from `cur` (which packs it) rather than the vector.
+    #[inline]
+    fn own_clock(&self) -> u32 {
+        debug_assert_eq!(self.cur, pack(self.slot, self.clock.get(self.slot)));
+        (self.cur >> 32) as u32
+    }
+
     pub fn epoch(&self) -> Epoch {
         Epoch::new(self.slot, self.clock.get(self.slot))
     }
@@ -171,7 +178,7 @@ impl ThreadState {
         stored: &mut Option<ClockVersion>,
     ) {
         if *stored == Some(self.version) {
-            let own = self.clock.get(self.slot);
+            let own = self.own_clock();
             debug_assert!(dst.get(self.slot) <= own);
             // The entry exists: `dst` was stored from this clock, which
             // already had it.
@@ -206,7 +213,7 @@ impl ThreadState {
     #[inline]
     pub fn release_tracked(&mut self, dst: &mut VectorClock, joined: &mut Option<ClockVersion>) {
         if *joined == Some(self.version) {
-            let own = self.clock.get(self.slot);
+            let own = self.own_clock();
             // The entry exists and is at most `own`: `dst` covered this
             // clock, which already had it, and only this thread raises it.
             debug_assert!(dst.get(self.slot) <= own);
