@@ -64,16 +64,16 @@ struct ReadReleased {
     readers: Readers,
 }
 
-/// The threads whose read-unlocks `ReadReleased::clock` holds.
+/// The threads whose read-unlocks `ReadReleased::clock` holds: none (the
+/// clock is empty), one thread's (its [`ClockVersion::thread_tag`]; that
+/// thread's clock covers the read-unlock clock), or several. One word, as
+/// every read unlock updates it.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
-enum Readers {
-    /// None: the clock is empty.
-    #[default]
-    None,
-    /// Only this thread's: its clock covers the read-unlock clock.
-    One(ClockVersion),
-    /// Several threads'.
-    Many,
+struct Readers(u64);
+
+impl Readers {
+    const NONE: Readers = Readers(0);
+    const MANY: Readers = Readers(u64::MAX);
 }
 
 /// Whether `v` is a version of the thread whose clock is `thr`'s (which
@@ -114,7 +114,7 @@ impl SyncVar {
             read_released: UnsafeCell::new(ReadReleased {
                 clock: VectorClock::new(),
                 joined: None,
-                readers: Readers::None,
+                readers: Readers::NONE,
             }),
         }
     }
@@ -130,6 +130,22 @@ impl SyncVar {
     /// Runs `f` under this object's spin lock.
     #[inline]
     fn spin_locked<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.spin_wait();
+        }
+        let r = f();
+        self.lock.store(false, Ordering::Release);
+        r
+    }
+
+    /// The contended (or spuriously failed) half of taking the spin lock.
+    #[cold]
+    #[inline(never)]
+    fn spin_wait(&self) {
         let mut spins = 0u32;
         while self
             .lock
@@ -143,9 +159,6 @@ impl SyncVar {
                 std::thread::yield_now();
             }
         }
-        let r = f();
-        self.lock.store(false, Ordering::Release);
-        r
     }
 
     fn with_released<R>(&self, f: impl FnOnce(&mut Released) -> R) -> R {
@@ -254,6 +267,7 @@ impl SyncVar {
     }
 
     /// Shared unlock: `R_m ⊔= C_t`.
+    #[inline]
     pub fn read_unlock(&self, thr: &mut ThreadState) {
         self.with_read_released(|r| read_unlock_in(r, thr));
     }
@@ -299,7 +313,7 @@ fn acquire_in(c: &Released, thr: &mut ThreadState) {
 #[inline]
 fn lock_acquired_in(l: &Released, r: &mut ReadReleased, thr: &mut ThreadState) {
     acquire_in(l, thr);
-    if r.readers != Readers::None {
+    if r.readers != Readers::NONE {
         join_readers(r, thr);
     }
 }
@@ -307,18 +321,19 @@ fn lock_acquired_in(l: &Released, r: &mut ReadReleased, thr: &mut ThreadState) {
 /// The write-lock half for read-unlocks: `C_t ⊔= R_m`, `R_m := ⊥`.
 #[inline(never)]
 fn join_readers(r: &mut ReadReleased, thr: &mut ThreadState) {
-    match r.readers {
-        Readers::None => return,
-        Readers::One(v) if v.same_thread(thr.version()) => {
-            debug_assert!(r.clock.le(thr.clock()));
-        }
-        _ => thr.acquire(&r.clock),
+    if r.readers == Readers::NONE {
+        return;
+    }
+    if r.readers == Readers(thr.version().thread_tag()) {
+        debug_assert!(r.clock.le(thr.clock()));
+    } else {
+        thr.acquire(&r.clock);
     }
     // Everything the readers published is now in `C_t`, and will be in
     // `L_m` after this thread's unlock: the next writer need not join it.
     r.clock.clear();
     r.joined = None;
-    r.readers = Readers::None;
+    r.readers = Readers::NONE;
 }
 
 #[inline]
@@ -328,13 +343,15 @@ fn unlock_in(c: &mut Released, thr: &mut ThreadState) {
 
 #[inline]
 fn read_unlock_in(r: &mut ReadReleased, thr: &mut ThreadState) {
-    let v = thr.version();
     thr.release_tracked(&mut r.clock, &mut r.joined);
-    r.readers = match r.readers {
-        Readers::None => Readers::One(v),
-        Readers::One(o) if o.same_thread(v) => Readers::One(o),
-        _ => Readers::Many,
-    };
+    let me = Readers(thr.version().thread_tag());
+    if r.readers != me {
+        r.readers = if r.readers == Readers::NONE {
+            me
+        } else {
+            Readers::MANY
+        };
+    }
 }
 
 /// Address → [`SyncVar`] for raw sync annotations, sharded by page so that

@@ -77,6 +77,13 @@ impl ClockVersion {
     pub fn same_thread(self, other: ClockVersion) -> bool {
         self.owner == other.owner
     }
+
+    /// The owning thread's clock identity alone: unique in the process,
+    /// never 0 nor `u64::MAX`.
+    #[inline]
+    pub fn thread_tag(self) -> u64 {
+        self.owner.get()
+    }
 }
 
 static NEXT_CLOCK_OWNER: AtomicU64 = AtomicU64::new(1);
@@ -84,7 +91,9 @@ static NEXT_CLOCK_OWNER: AtomicU64 = AtomicU64::new(1);
 fn new_clock_version() -> ClockVersion {
     let owner = NEXT_CLOCK_OWNER.fetch_add(1, Ordering::Relaxed);
     ClockVersion {
-        owner: NonZeroU64::new(owner).expect("2^64 threads"),
+        owner: NonZeroU64::new(owner)
+            .filter(|o| o.get() != u64::MAX)
+            .expect("2^64 threads"),
         changes: 0,
     }
 }
