@@ -25,6 +25,39 @@ pub const NO_LOCKS: u8 = 0;
 /// Lockset id meaning "more distinct sets than fit in a byte: unknown".
 pub const UNKNOWN_LOCKS: u8 = u8::MAX;
 
+/// One remembered lockset transition: from the set numbered `from` (with
+/// the lock kind in bit 8 for acquires), through the lock at `addr`, to the
+/// set numbered `to`. Two compares decide a hit.
+#[derive(Copy, Clone, Debug)]
+struct Transition {
+    from: u16,
+    addr: usize,
+    to: u8,
+}
+
+impl Transition {
+    /// Matches no transition: `from` keys are at most `0x1FF`.
+    const NONE: Transition = Transition {
+        from: u16::MAX,
+        addr: 0,
+        to: 0,
+    };
+}
+
+impl Default for Transition {
+    fn default() -> Self {
+        Transition::NONE
+    }
+}
+
+/// The key of a transition from set `id` by a lock of kind `exclusive`;
+/// `None` for [`UNKNOWN_LOCKS`], which names many sets and so no
+/// transition.
+#[inline]
+fn transition_key(id: u8, exclusive: bool) -> Option<u16> {
+    (id != UNKNOWN_LOCKS).then_some(id as u16 | (exclusive as u16) << 8)
+}
+
 /// A thread's current locks and the sets it has numbered so far.
 #[derive(Debug, Default)]
 pub struct LockState {
@@ -33,14 +66,14 @@ pub struct LockState {
     pub id: u8,
     /// Sets numbered so far, with a cheap fingerprint; index = id - 1.
     known: Vec<(u64, Vec<HeldLock>)>,
-    /// The last acquire that renumbered: `(id before, lock, id after)`.
-    /// An id other than [`UNKNOWN_LOCKS`] names exactly one set, and ids
-    /// never change meaning (`known` only grows), so the same lock acquired
-    /// from the same id always leads to the same id: a loop that takes and
-    /// releases the same locks finds its ids here without a search.
-    acquire_memo: Option<(u8, HeldLock, u8)>,
-    /// The last release that renumbered: `(id before, address, id after)`.
-    release_memo: Option<(u8, usize, u8)>,
+    /// The last acquire that renumbered. An id other than [`UNKNOWN_LOCKS`]
+    /// names exactly one set, and ids never change meaning (`known` only
+    /// grows), so the same lock acquired from the same id always leads to
+    /// the same id: a loop that takes and releases the same locks finds its
+    /// ids here without a search.
+    acquire_memo: Transition,
+    /// The last release that renumbered.
+    release_memo: Transition,
 }
 
 fn fingerprint(set: &[HeldLock]) -> u64 {
@@ -58,14 +91,21 @@ impl LockState {
     #[inline]
     pub fn acquired(&mut self, thread: ThreadId, lock: HeldLock) {
         self.held.push(lock);
-        let from = self.id;
-        match self.acquire_memo {
-            Some((f, l, to)) if f == from && l == lock && from != UNKNOWN_LOCKS => self.id = to,
-            _ => {
-                self.renumber(thread);
-                self.acquire_memo = Some((from, lock, self.id));
-            }
+        let Some(key) = transition_key(self.id, lock.exclusive) else {
+            self.renumber(thread);
+            return;
+        };
+        let m = self.acquire_memo;
+        if m.from == key && m.addr == lock.addr {
+            self.id = m.to;
+            return;
         }
+        self.renumber(thread);
+        self.acquire_memo = Transition {
+            from: key,
+            addr: lock.addr,
+            to: self.id,
+        };
     }
 
     #[inline]
@@ -76,14 +116,21 @@ impl LockState {
         } else if let Some(i) = self.held.iter().rposition(|l| l.addr == addr) {
             self.held.remove(i);
         }
-        let from = self.id;
-        match self.release_memo {
-            Some((f, a, to)) if f == from && a == addr && from != UNKNOWN_LOCKS => self.id = to,
-            _ => {
-                self.renumber(thread);
-                self.release_memo = Some((from, addr, self.id));
-            }
+        let Some(key) = transition_key(self.id, false) else {
+            self.renumber(thread);
+            return;
+        };
+        let m = self.release_memo;
+        if m.from == key && m.addr == addr {
+            self.id = m.to;
+            return;
         }
+        self.renumber(thread);
+        self.release_memo = Transition {
+            from: key,
+            addr,
+            to: self.id,
+        };
     }
 
     #[inline(never)]
@@ -210,10 +257,24 @@ mod tests {
             s.released(t, 0x10);
             assert_eq!(s.id, NO_LOCKS);
         }
+        // The other side of the same lock, right after the exclusive side
+        // was remembered, is another set.
+        s.acquired(t, lock(0x10));
+        s.released(t, 0x10);
+        s.acquired(
+            t,
+            HeldLock {
+                addr: 0x10,
+                exclusive: false,
+            },
+        );
+        assert_eq!((s.id, expected_id(&s)), (3, 3));
+        s.released(t, 0x10);
+        assert_eq!(s.id, NO_LOCKS);
         // The same lock from another set, and another lock from the same
         // set, are not the remembered transitions.
         s.acquired(t, lock(0x20));
-        assert_eq!((s.id, expected_id(&s)), (3, 3));
+        assert_eq!((s.id, expected_id(&s)), (4, 4));
         s.acquired(t, lock(0x30));
         assert_eq!(s.id, expected_id(&s));
         assert_eq!(lookup(t, s.id).unwrap(), vec![lock(0x20), lock(0x30)]);
