@@ -10,6 +10,12 @@
 //! | acquire (annotation, recv, once) | `C_t ⊔= L_m`                                 |
 //! | release (annotation, send)       | `L_m ⊔= C_t`, new epoch                      |
 //!
+//! None of these is ever weakened or strengthened, but repeats are cheap:
+//! a clock remembers the thread clock version it was last published from
+//! (see `ClockVersion` in `thread.rs`), so the publisher's next lock skips
+//! the join and its next unlock, if it learnt nothing in between, rewrites
+//! one entry instead of the vector (docs/architecture.md, "Lock shortcuts").
+//!
 //! A `SyncVar` can live inside the object it describes (racedet's own
 //! `Mutex`, `RwLock`, channels, atomics), which costs no lookup; raw
 //! addresses use the [`SyncTable`].
@@ -83,7 +89,7 @@ fn same_thread(v: Option<ClockVersion>, thr: &ThreadState) -> bool {
     v.is_some_and(|v| v.same_thread(thr.version()))
 }
 
-// SAFETY: the cells are only accessed under `lock` (see `with_all`), or
+// SAFETY: the cells are only accessed under `lock` (see `spin_locked`), or
 // under the real lock the object models, per the contracts of the `unsafe`
 // methods; see the type's documentation for which half each side touches.
 unsafe impl Sync for SyncVar {}
