@@ -453,20 +453,25 @@ fn lock_free_read_lock_acquires_the_writer_only() {
     let mut w = World::new();
     let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
     let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
-    // SAFETY (all blocks): one thread at a time, so every call runs as if
-    // under the matching side of a real lock.
+    // The threads take turns on this one OS thread, so each call below runs
+    // as if under the matching side of a real lock.
+    // SAFETY: nothing else touches `l` until the matching unlock.
     unsafe { l.lock_acquired_exclusive(&mut a) };
     assert!(!wr(&x, &a));
+    // SAFETY: as above, before the (modelled) real unlock.
     unsafe { l.unlock_exclusive(&mut a) };
+    // SAFETY: only readers use `l` until every read unlock below.
     unsafe { l.read_lock_acquired_shared(&mut b) };
     assert!(!rd(&x, &b), "the reader is after the writer");
     assert!(!wr(&y, &b), "a (sloppy) write under a read lock");
     l.read_unlock(&mut b);
+    // SAFETY: as above.
     unsafe { l.read_lock_acquired_shared(&mut c) };
     assert!(!rd(&x, &c), "so is a second reader");
     assert!(rd(&y, &c), "which is not after the first");
     l.read_unlock(&mut c);
-    unsafe { l.read_lock_acquired_shared(&mut a) }; // a stored L: no join
+    // SAFETY: as above; `a` stored L, so this skips the join.
+    unsafe { l.read_lock_acquired_shared(&mut a) };
     assert!(rd(&y, &a), "nor is the last writer, reading again");
     l.read_unlock(&mut a);
 }
