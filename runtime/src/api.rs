@@ -393,6 +393,35 @@ pub mod var {
         }
     }
 
+    /// [`read_lock_acquired_at`] for a reader-writer lock whose shared side
+    /// is held right now: skips the sync object's own spin lock (readers
+    /// only read what writers published).
+    ///
+    /// # Safety
+    /// The caller holds the shared side of the real lock modelled by `var`,
+    /// and every operation on `var` runs under that lock, writer-side ones
+    /// under its exclusive side (see [`SyncVar::read_lock_acquired_shared`]).
+    #[inline(always)]
+    pub unsafe fn shared_read_lock_acquired(var: &SyncVar, addr: usize) {
+        #[inline(never)]
+        fn on(var: &SyncVar, addr: usize) {
+            with_thread(|thr| {
+                // SAFETY: forwarded from this function's contract.
+                unsafe { var.read_lock_acquired_shared(thr) };
+                thr.locks.acquired(
+                    thr.id,
+                    HeldLock {
+                        addr,
+                        exclusive: false,
+                    },
+                );
+            });
+        }
+        if enabled() {
+            on(var, addr);
+        }
+    }
+
     var_op!(/// Shared (read) lock of the reader-writer lock at `addr` acquired.
     read_lock_acquired_at(addr: usize) => |var, thr| {
         var.read_lock_acquired(thr);

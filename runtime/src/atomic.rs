@@ -79,8 +79,7 @@ pub fn fence(thr: &mut ThreadState, order: Ordering) {
         thr.fence_acquire = acquired;
     }
     if is_release(order) {
-        thr.fence_release.clone_from(&thr.clock);
-        thr.tick();
+        thr.release_fence();
     }
 }
 

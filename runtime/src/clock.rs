@@ -104,7 +104,21 @@ impl VectorClock {
     /// threads that held it) instead of wrapping: later accesses of that slot
     /// then share one epoch, which can hide races of that slot (never invent
     /// one) — the detector must not crash its host. A one-time warning says so.
+    #[inline]
     pub fn tick(&mut self, slot: Slot) -> u32 {
+        // Every release ticks: keep the common case (the entry exists and
+        // is far from the limit) free of the growth and warning paths.
+        if let Some(e) = self.entries.get_mut(slot.index())
+            && let Some(n) = e.checked_add(1)
+        {
+            *e = n;
+            return n;
+        }
+        self.tick_slow(slot)
+    }
+
+    #[inline(never)]
+    fn tick_slow(&mut self, slot: Slot) -> u32 {
         let cur = self.get(slot);
         let next = match cur.checked_add(1) {
             Some(n) => n,
@@ -118,15 +132,20 @@ impl VectorClock {
     }
 
     /// `self := self ⊔ other` (element-wise max). TSan calls this `Acquire`.
-    pub fn join(&mut self, other: &VectorClock) {
+    /// Returns whether any entry grew (a longer `other` whose extra entries
+    /// are 0 changes nothing: missing entries read as 0).
+    pub fn join(&mut self, other: &VectorClock) -> bool {
         if other.entries.len() > self.entries.len() {
             self.entries.resize(other.entries.len(), 0);
         }
+        let mut grew = false;
         for (mine, theirs) in self.entries.iter_mut().zip(other.entries.iter()) {
             if *theirs > *mine {
                 *mine = *theirs;
+                grew = true;
             }
         }
+        grew
     }
 
     /// `true` if the access at `epoch` happens-before the owner of this clock.
@@ -141,6 +160,19 @@ impl VectorClock {
             .iter()
             .enumerate()
             .all(|(i, &c)| c <= other.get(Slot(i as u16)))
+    }
+
+    /// Sets an entry that already exists (index below [`len`](Self::len));
+    /// returns `false`, changing nothing, if it does not.
+    #[inline]
+    pub fn set_existing(&mut self, slot: Slot, value: u32) -> bool {
+        match self.entries.get_mut(slot.index()) {
+            Some(e) => {
+                *e = value;
+                true
+            }
+            None => false,
+        }
     }
 
     /// `self := other` without reallocating when it fits.

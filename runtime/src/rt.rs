@@ -168,6 +168,11 @@ thread_local! {
     static CURRENT: Cell<*mut ThreadState> = const { Cell::new(ptr::null_mut()) };
     /// What the per-access fast path reads, in one place (see [`FastTls`]).
     static FAST: FastTls = const { FastTls::new() };
+    /// `CURRENT` while `with_thread` may hand it out without further checks
+    /// (the thread's name was looked up, the runtime is not busy on it);
+    /// null otherwise, and then `with_thread_slow` sorts out why. One load
+    /// and a test on the path of every lock operation.
+    static READY: Cell<*mut ThreadState> = const { Cell::new(ptr::null_mut()) };
     /// Set while the runtime works for this thread.
     static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
     /// The thread's state was torn down (TLS destruction).
@@ -196,18 +201,16 @@ fn os_tid() -> i64 {
 /// thread's state was torn down.
 #[inline]
 pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
-    let p = CURRENT.try_with(|c| c.get()).ok()?;
-    if p.is_null() || IN_RUNTIME.try_with(|b| b.get()).unwrap_or(true) {
+    let p = READY.with(|c| c.get());
+    if p.is_null() {
         return with_thread_slow(f);
     }
-    // SAFETY: `p` came from `Box::into_raw` in `register_current`/`start_thread`
-    // and is only freed by `finish_current` on this same thread, which also
-    // nulls `CURRENT`. Only this thread dereferences it, and `IN_RUNTIME` was
-    // false, so no other borrow of it is live on this thread.
+    // SAFETY: a non-null `READY` is `CURRENT`, which came from `Box::into_raw`
+    // in `register_current`/`start_thread` and is only freed by
+    // `finish_current` on this same thread, which nulls both first. Only
+    // this thread dereferences it, and `READY` is null while the runtime is
+    // busy on this thread (`busy`), so no other borrow of it is live here.
     let thr = unsafe { &mut *p };
-    if !thr.name_known {
-        refresh_name(thr);
-    }
     let r = f(thr);
     set_fast_cell(thr.cur);
     Some(r)
@@ -267,11 +270,18 @@ fn with_thread_slow<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
     {
         return None;
     }
-    crate::interpose::linked();
-    let p = register_current()?;
-    // SAFETY: as in `with_thread`.
+    let mut p = CURRENT.try_with(|c| c.get()).ok()?;
+    if p.is_null() {
+        crate::interpose::linked();
+        p = register_current()?;
+    }
+    // SAFETY: as in `with_thread`: `IN_RUNTIME` is false, so no other borrow
+    // of the state is live on this thread.
     let thr = unsafe { &mut *p };
-    refresh_name(thr);
+    if !thr.name_known {
+        refresh_name(thr);
+    }
+    let _ = READY.try_with(|c| c.set(p));
     let r = f(thr);
     set_fast_cell(thr.cur);
     Some(r)
@@ -305,14 +315,18 @@ fn refresh_name(thr: &mut ThreadState) {
 
 /// Runs `f` with this thread's instrumented operations ignored.
 pub(crate) fn busy<R>(f: impl FnOnce() -> R) -> R {
-    struct Reset(bool);
+    struct Reset(bool, *mut ThreadState);
     impl Drop for Reset {
         fn drop(&mut self) {
             let _ = IN_RUNTIME.try_with(|b| b.set(self.0));
+            let _ = READY.try_with(|c| c.set(self.1));
         }
     }
     let prev = IN_RUNTIME.try_with(|b| b.replace(true)).unwrap_or(true);
-    let _reset = Reset(prev);
+    let ready = READY
+        .try_with(|c| c.replace(ptr::null_mut()))
+        .unwrap_or(ptr::null_mut());
+    let _reset = Reset(prev, ready);
     f()
 }
 
@@ -375,6 +389,7 @@ pub fn abandon_fork(token: ForkToken) {
 /// The current thread is ending: publishes its final clock for joiners.
 /// Idempotent; later instrumented operations of this thread are ignored.
 pub fn finish_current() {
+    let _ = READY.try_with(|c| c.set(ptr::null_mut()));
     let Ok(p) = CURRENT.try_with(|c| c.replace(ptr::null_mut())) else {
         return;
     };

@@ -10,6 +10,12 @@
 //! | acquire (annotation, recv, once) | `C_t ⊔= L_m`                                 |
 //! | release (annotation, send)       | `L_m ⊔= C_t`, new epoch                      |
 //!
+//! None of these is ever weakened or strengthened, but repeats are cheap:
+//! a clock remembers the thread clock version it was last published from
+//! (see `ClockVersion` in `thread.rs`), so the publisher's next lock skips
+//! the join and its next unlock, if it learnt nothing in between, rewrites
+//! one entry instead of the vector (docs/architecture.md, "Lock shortcuts").
+//!
 //! A `SyncVar` can live inside the object it describes (racedet's own
 //! `Mutex`, `RwLock`, channels, atomics), which costs no lookup; raw
 //! addresses use the [`SyncTable`].
@@ -20,32 +26,72 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::clock::VectorClock;
-use crate::thread::ThreadState;
+use crate::thread::{ClockVersion, ThreadState};
 
 /// The clocks of one synchronisation object.
+///
+/// The two halves sit in separate cells because a reader-writer lock's
+/// readers use them differently: under the real lock's shared side, read
+/// locks only *read* [`Released`] (at the same time as each other, without
+/// this object's spin lock), while read unlocks *write* [`ReadReleased`]
+/// (under the spin lock, since they also run at the same time). Nobody forms
+/// a `&mut` to a half another thread may be reading.
 pub struct SyncVar {
     lock: AtomicBool,
-    clocks: UnsafeCell<SyncClocks>,
+    released: UnsafeCell<Released>,
+    read_released: UnsafeCell<ReadReleased>,
 }
 
+/// What unlocks, release stores and sends publish.
 #[derive(Default, Debug)]
-struct SyncClocks {
-    /// Released by unlock, release stores, sends.
+struct Released {
+    /// `L_m`.
     clock: VectorClock,
-    /// Released by read-unlocks of a rwlock.
-    read_clock: VectorClock,
-    /// Slot whose release-store last set `clock`, while no other release
-    /// touched it. Its owner's clock already covers `clock` (clocks only
-    /// grow, and a slot's next owner inherits a clock covering the previous
-    /// one), so that thread's next exclusive lock can skip the join: the
-    /// common re-lock by the same thread costs no clock work.
-    sole_releaser: Option<crate::clock::Slot>,
+    /// Version of the thread clock whose release-store last set `clock`,
+    /// while nothing else changed `clock` since. That thread's clock covers
+    /// `clock` (clocks only grow), so its next lock needs no join; and while
+    /// its version is unchanged its next unlock rewrites only its own entry
+    /// (`ThreadState::release_store_tracked`).
+    stored: Option<ClockVersion>,
     /// Epoch of the latest atomic store or RMW to this location: only for
     /// the report hint on Relaxed publication (see `atomic::note_relaxed`).
     last_store: Option<crate::clock::Epoch>,
 }
 
-// SAFETY: `clocks` is only accessed under `lock` (see `with`).
+/// What the read-unlocks of a rwlock publish (for the next writer only).
+#[derive(Default, Debug)]
+struct ReadReleased {
+    /// `R_m`.
+    clock: VectorClock,
+    /// Version of the thread clock last joined into `clock`, while nothing
+    /// else changed `clock` since (`ThreadState::release_tracked`).
+    joined: Option<ClockVersion>,
+    /// Whose clocks `clock` holds since it was last cleared.
+    readers: Readers,
+}
+
+/// The threads whose read-unlocks `ReadReleased::clock` holds: none (the
+/// clock is empty), one thread's (its [`ClockVersion::thread_tag`]; that
+/// thread's clock covers the read-unlock clock), or several. One word, as
+/// every read unlock updates it.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
+struct Readers(u64);
+
+impl Readers {
+    const NONE: Readers = Readers(0);
+    const MANY: Readers = Readers(u64::MAX);
+}
+
+/// Whether `v` is a version of the thread whose clock is `thr`'s (which
+/// then covers everything published from `v`).
+#[inline]
+fn same_thread(v: Option<ClockVersion>, thr: &ThreadState) -> bool {
+    v.is_some_and(|v| v.same_thread(thr.version()))
+}
+
+// SAFETY: the cells are only accessed under `lock` (see `spin_locked`), or
+// under the real lock the object models, per the contracts of the `unsafe`
+// methods; see the type's documentation for which half each side touches.
 unsafe impl Sync for SyncVar {}
 // SAFETY: the clocks are plain data.
 unsafe impl Send for SyncVar {}
@@ -66,24 +112,46 @@ impl SyncVar {
     pub const fn new() -> SyncVar {
         SyncVar {
             lock: AtomicBool::new(false),
-            clocks: UnsafeCell::new(SyncClocks {
+            released: UnsafeCell::new(Released {
                 clock: VectorClock::new(),
-                read_clock: VectorClock::new(),
-                sole_releaser: None,
+                stored: None,
                 last_store: None,
+            }),
+            read_released: UnsafeCell::new(ReadReleased {
+                clock: VectorClock::new(),
+                joined: None,
+                readers: Readers::NONE,
             }),
         }
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut VectorClock, &mut VectorClock) -> R) -> R {
-        self.with_all(|c| {
-            // Any operation but the lock/unlock fast pair may change the clock.
-            c.sole_releaser = None;
-            f(&mut c.clock, &mut c.read_clock)
+    /// Runs `f` on the released clock, which it may change in any way.
+    fn with<R>(&self, f: impl FnOnce(&mut VectorClock) -> R) -> R {
+        self.with_released(|c| {
+            c.stored = None;
+            f(&mut c.clock)
         })
     }
 
-    fn with_all<R>(&self, f: impl FnOnce(&mut SyncClocks) -> R) -> R {
+    /// Runs `f` under this object's spin lock.
+    #[inline]
+    fn spin_locked<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.spin_wait();
+        }
+        let r = f();
+        self.lock.store(false, Ordering::Release);
+        r
+    }
+
+    /// The contended (or spuriously failed) half of taking the spin lock.
+    #[cold]
+    #[inline(never)]
+    fn spin_wait(&self) {
         let mut spins = 0u32;
         while self
             .lock
@@ -97,36 +165,62 @@ impl SyncVar {
                 std::thread::yield_now();
             }
         }
-        // SAFETY: the spin lock above is held until the store below.
-        let c = unsafe { &mut *self.clocks.get() };
-        let r = f(c);
-        self.lock.store(false, Ordering::Release);
-        r
+    }
+
+    fn with_released<R>(&self, f: impl FnOnce(&mut Released) -> R) -> R {
+        // SAFETY: the spin lock is held. The operations that skip it are
+        // exclusive-side ones, which by their contracts exclude every other
+        // operation on this object, and shared read locks, which by theirs
+        // run only while no operation that writes `released` can.
+        self.spin_locked(|| f(unsafe { &mut *self.released.get() }))
+    }
+
+    /// Like `with_released` for operations that only read `L_m`: they may
+    /// run next to shared read locks, which read it too.
+    fn with_released_ref<R>(&self, f: impl FnOnce(&Released) -> R) -> R {
+        // SAFETY: as in `with_released`; a shared reference also coexists
+        // with the shared references of lock-free read locks.
+        self.spin_locked(|| f(unsafe { &*self.released.get() }))
+    }
+
+    fn with_read_released<R>(&self, f: impl FnOnce(&mut ReadReleased) -> R) -> R {
+        // SAFETY: the spin lock is held, and no operation touches
+        // `read_released` without it except under the real lock's exclusive
+        // side, which excludes this caller.
+        self.spin_locked(|| f(unsafe { &mut *self.read_released.get() }))
+    }
+
+    fn with_both<R>(&self, f: impl FnOnce(&mut Released, &mut ReadReleased) -> R) -> R {
+        self.spin_locked(|| {
+            // SAFETY: as in `with_released` and `with_read_released`.
+            let (l, r) = unsafe { (&mut *self.released.get(), &mut *self.read_released.get()) };
+            f(l, r)
+        })
     }
 
     /// `C_t ⊔= L_m`.
     pub fn acquire(&self, thr: &mut ThreadState) {
-        self.with(|clock, _| thr.acquire(clock));
+        self.with_released_ref(|c| acquire_in(c, thr));
     }
 
     /// `L_m ⊔= C_t`, then a new epoch.
     pub fn release(&self, thr: &mut ThreadState) {
-        self.with(|clock, _| thr.release(clock));
+        self.with(|clock| thr.release(clock));
     }
 
     /// `L_m := C_t`, then a new epoch.
     pub fn release_store(&self, thr: &mut ThreadState) {
-        self.with(|clock, _| thr.release_store(clock));
+        self.with_released(|c| thr.release_store_tracked(&mut c.clock, &mut c.stored));
     }
 
     /// Exclusive lock acquired: `C_t ⊔= L_m ⊔ R_m`.
     pub fn lock_acquired(&self, thr: &mut ThreadState) {
-        self.with_all(|c| lock_acquired_in(c, thr));
+        self.with_both(|l, r| lock_acquired_in(l, r, thr));
     }
 
     /// Exclusive unlock: `L_m := C_t`.
     pub fn unlock(&self, thr: &mut ThreadState) {
-        self.with_all(|c| unlock_in(c, thr));
+        self.with_released(|c| unlock_in(c, thr));
     }
 
     /// [`lock_acquired`](Self::lock_acquired) without this object's own
@@ -137,9 +231,11 @@ impl SyncVar {
     /// The calling thread holds the real lock exclusively, and every other
     /// operation on this object also runs under that lock (read-side
     /// operations under its shared side).
+    #[inline]
     pub unsafe fn lock_acquired_exclusive(&self, thr: &mut ThreadState) {
         // SAFETY: per the contract no other thread touches the clocks now.
-        lock_acquired_in(unsafe { &mut *self.clocks.get() }, thr);
+        let (l, r) = unsafe { (&*self.released.get(), &mut *self.read_released.get()) };
+        lock_acquired_in(l, r, thr);
     }
 
     /// [`unlock`](Self::unlock) without this object's own lock.
@@ -147,9 +243,10 @@ impl SyncVar {
     /// # Safety
     /// As [`lock_acquired_exclusive`](Self::lock_acquired_exclusive), called
     /// before the real lock is released.
+    #[inline]
     pub unsafe fn unlock_exclusive(&self, thr: &mut ThreadState) {
         // SAFETY: per the contract.
-        unlock_in(unsafe { &mut *self.clocks.get() }, thr);
+        unlock_in(unsafe { &mut *self.released.get() }, thr);
     }
 
     /// Shared lock acquired: `C_t ⊔= L_m`.
@@ -157,16 +254,35 @@ impl SyncVar {
         self.acquire(thr);
     }
 
+    /// [`read_lock_acquired`](Self::read_lock_acquired) without this
+    /// object's own lock: a read lock only reads `L_m`, which only writers
+    /// change, and the real lock keeps writers out while any reader holds it.
+    ///
+    /// # Safety
+    /// The calling thread holds the real lock's shared side, and every
+    /// operation on this object that writes the release clock (unlock,
+    /// release, release store, `locked`, `locked_atomic`, `reset`, and the
+    /// exclusive lock acquisitions) runs under the real lock's exclusive
+    /// side. Read locks and read unlocks may run under the shared side.
+    #[inline]
+    pub unsafe fn read_lock_acquired_shared(&self, thr: &mut ThreadState) {
+        // SAFETY: per the contract nothing writes `released` now; other
+        // readers only form shared references to it (read unlocks touch
+        // only `read_released`).
+        acquire_in(unsafe { &*self.released.get() }, thr);
+    }
+
     /// Shared unlock: `R_m ⊔= C_t`.
+    #[inline]
     pub fn read_unlock(&self, thr: &mut ThreadState) {
-        self.with(|_, read| thr.release(read));
+        self.with_read_released(|r| read_unlock_in(r, thr));
     }
 
     /// Runs `f` on the released clock under this object's lock. Atomics
     /// perform the real memory operation inside `f`, so the value a load
     /// reads and the clock it acquires always belong to the same store.
     pub fn locked<R>(&self, f: impl FnOnce(&mut VectorClock) -> R) -> R {
-        self.with(|clock, _| f(clock))
+        self.with(f)
     }
 
     /// Like [`locked`](Self::locked), also handing out the epoch of the
@@ -175,36 +291,73 @@ impl SyncVar {
         &self,
         f: impl FnOnce(&mut VectorClock, &mut Option<crate::clock::Epoch>) -> R,
     ) -> R {
-        self.with_all(|c| {
-            c.sole_releaser = None;
+        self.with_released(|c| {
+            c.stored = None;
             f(&mut c.clock, &mut c.last_store)
         })
     }
 
     /// Forgets all history (object destroyed or reinitialised).
     pub fn reset(&self) {
-        self.with_all(|c| {
-            c.clock.clear();
-            c.read_clock.clear();
-            c.sole_releaser = None;
-            c.last_store = None;
+        self.with_both(|l, r| {
+            *l = Released::default();
+            *r = ReadReleased::default();
         });
     }
 }
 
-fn lock_acquired_in(c: &mut SyncClocks, thr: &mut ThreadState) {
-    if c.sole_releaser == Some(thr.slot) && c.read_clock.is_empty() {
-        debug_assert!(c.clock.le(&thr.clock));
+/// `C_t ⊔= L_m`, skipped when `t` itself stored `L_m`.
+#[inline]
+fn acquire_in(c: &Released, thr: &mut ThreadState) {
+    if same_thread(c.stored, thr) {
+        debug_assert!(c.clock.le(thr.clock()));
         return;
     }
     thr.acquire(&c.clock);
-    thr.acquire(&c.read_clock);
-    c.read_clock.clear();
 }
 
-fn unlock_in(c: &mut SyncClocks, thr: &mut ThreadState) {
-    thr.release_store(&mut c.clock);
-    c.sole_releaser = Some(thr.slot);
+#[inline]
+fn lock_acquired_in(l: &Released, r: &mut ReadReleased, thr: &mut ThreadState) {
+    acquire_in(l, thr);
+    if r.readers != Readers::NONE {
+        join_readers(r, thr);
+    }
+}
+
+/// The write-lock half for read-unlocks: `C_t ⊔= R_m`, `R_m := ⊥`.
+#[inline(never)]
+fn join_readers(r: &mut ReadReleased, thr: &mut ThreadState) {
+    if r.readers == Readers::NONE {
+        return;
+    }
+    if r.readers == Readers(thr.version().thread_tag()) {
+        debug_assert!(r.clock.le(thr.clock()));
+    } else {
+        thr.acquire(&r.clock);
+    }
+    // Everything the readers published is now in `C_t`, and will be in
+    // `L_m` after this thread's unlock: the next writer need not join it.
+    r.clock.clear();
+    r.joined = None;
+    r.readers = Readers::NONE;
+}
+
+#[inline]
+fn unlock_in(c: &mut Released, thr: &mut ThreadState) {
+    thr.release_store_tracked(&mut c.clock, &mut c.stored);
+}
+
+#[inline]
+fn read_unlock_in(r: &mut ReadReleased, thr: &mut ThreadState) {
+    thr.release_tracked(&mut r.clock, &mut r.joined);
+    let me = Readers(thr.version().thread_tag());
+    if r.readers != me {
+        r.readers = if r.readers == Readers::NONE {
+            me
+        } else {
+            Readers::MANY
+        };
+    }
 }
 
 /// Address → [`SyncVar`] for raw sync annotations, sharded by page so that

@@ -14,6 +14,8 @@
 
 use std::collections::HashMap;
 use std::collections::VecDeque;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::clock::{Epoch, Slot, VectorClock};
 use crate::shadow::word::{Accessor, pack};
@@ -28,7 +30,10 @@ pub struct ThreadId(pub u64);
 pub struct ThreadState {
     pub id: ThreadId,
     pub slot: Slot,
-    pub clock: VectorClock,
+    /// Private so that every change goes through a method that keeps
+    /// `version` honest (see [`ClockVersion`]).
+    clock: VectorClock,
+    version: ClockVersion,
     /// `pack(slot, clock[slot])`, kept in step with `clock` for the fast path.
     pub cur: u64,
     /// Attribution context inherited from the creator (`racedet::check`).
@@ -48,7 +53,65 @@ pub struct ThreadState {
     pub sites: crate::stack::SiteCache,
 }
 
+/// Names the contents of one thread's clock *outside its own entry*: two
+/// equal versions mean equal entries for every other slot. The thread's own
+/// entry only grows (`tick`) and is not covered, so a clock published at
+/// version `v` differs from the thread's current clock, while its version is
+/// still `v`, in the owner's entry alone. Sync objects use this to update a
+/// clock published earlier by one entry instead of copying or joining the
+/// whole vector (see `sync.rs`).
+///
+/// `owner` is unique in the process (never reused, unlike slots and unlike
+/// [`ThreadId`]s of separate registries), so a version names one thread's
+/// clock even after that thread's slot passed to another thread.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub struct ClockVersion {
+    owner: NonZeroU64,
+    changes: u64,
+}
+
+impl ClockVersion {
+    /// Whether both versions belong to the same thread (whose clock never
+    /// shrinks, so the later one covers everything the earlier one had).
+    #[inline]
+    pub fn same_thread(self, other: ClockVersion) -> bool {
+        self.owner == other.owner
+    }
+
+    /// The owning thread's clock identity alone: unique in the process,
+    /// never 0 nor `u64::MAX`.
+    #[inline]
+    pub fn thread_tag(self) -> u64 {
+        self.owner.get()
+    }
+}
+
+static NEXT_CLOCK_OWNER: AtomicU64 = AtomicU64::new(1);
+
+fn new_clock_version() -> ClockVersion {
+    let owner = NEXT_CLOCK_OWNER.fetch_add(1, Ordering::Relaxed);
+    ClockVersion {
+        owner: NonZeroU64::new(owner)
+            .filter(|o| o.get() != u64::MAX)
+            .expect("2^64 threads"),
+        changes: 0,
+    }
+}
+
 impl ThreadState {
+    /// The thread's vector clock. Read-only: it changes through
+    /// [`acquire`](Self::acquire), [`tick`](Self::tick) and the releases.
+    #[inline]
+    pub fn clock(&self) -> &VectorClock {
+        &self.clock
+    }
+
+    /// The current [`ClockVersion`] of this thread's clock.
+    #[inline]
+    pub fn version(&self) -> ClockVersion {
+        self.version
+    }
+
     /// The view the shadow needs for one access.
     #[inline]
     pub fn accessor(&self) -> Accessor<'_> {
@@ -61,12 +124,20 @@ impl ThreadState {
         }
     }
 
+    /// `C_t[t]`, read from `cur` (which packs it) rather than the vector.
+    #[inline]
+    fn own_clock(&self) -> u32 {
+        debug_assert_eq!(self.cur, pack(self.slot, self.clock.get(self.slot)));
+        (self.cur >> 32) as u32
+    }
+
     pub fn epoch(&self) -> Epoch {
         Epoch::new(self.slot, self.clock.get(self.slot))
     }
 
     /// Starts a new epoch: called after every release, so that accesses made
     /// after it are not covered by what was just published.
+    #[inline]
     pub fn tick(&mut self) {
         let c = self.clock.tick(self.slot);
         self.cur = pack(self.slot, c);
@@ -74,7 +145,9 @@ impl ThreadState {
 
     /// `C_t := C_t ⊔ src`.
     pub fn acquire(&mut self, src: &VectorClock) {
-        self.clock.join(src);
+        if self.clock.join(src) {
+            self.version.changes += 1;
+        }
         debug_assert_eq!(
             self.cur,
             pack(self.slot, self.clock.get(self.slot)),
@@ -91,6 +164,81 @@ impl ThreadState {
     /// `dst := C_t`, then a new epoch (TSan's `ReleaseStore`).
     pub fn release_store(&mut self, dst: &mut VectorClock) {
         dst.assign(&self.clock);
+        self.tick();
+    }
+
+    /// `fence(Release)`: `F_rel := C_t`, then a new epoch.
+    pub fn release_fence(&mut self) {
+        self.fence_release.clone_from(&self.clock);
+        self.tick();
+    }
+
+    /// [`release_store`](Self::release_store) into a clock that remembers,
+    /// in `stored`, the version it was last stored from (`None` when
+    /// anything else changed it since). When that is this thread's current
+    /// version, `dst` already equals `C_t` except in this thread's own
+    /// entry, and only that entry is written: an unlock of a lock this
+    /// thread also unlocked last, with no new knowledge acquired in between,
+    /// costs one store instead of a copy of the whole vector.
+    #[inline]
+    pub fn release_store_tracked(
+        &mut self,
+        dst: &mut VectorClock,
+        stored: &mut Option<ClockVersion>,
+    ) {
+        if *stored == Some(self.version) {
+            let own = self.own_clock();
+            debug_assert!(dst.get(self.slot) <= own);
+            // The entry exists: `dst` was stored from this clock, which
+            // already had it.
+            if dst.set_existing(self.slot, own) {
+                debug_assert!(
+                    dst.le(&self.clock) && self.clock.le(dst),
+                    "a tracked clock differs only in the releaser's entry"
+                );
+                self.tick();
+                return;
+            }
+        }
+        self.release_store_untracked(dst, stored);
+    }
+
+    #[inline(never)]
+    fn release_store_untracked(
+        &mut self,
+        dst: &mut VectorClock,
+        stored: &mut Option<ClockVersion>,
+    ) {
+        dst.assign(&self.clock);
+        *stored = Some(self.version);
+        self.tick();
+    }
+
+    /// [`release`](Self::release) into a clock that remembers, in `joined`,
+    /// the version last joined into it (`None` when anything else changed
+    /// it since). When that is this thread's current version, `dst` already
+    /// covers every entry of `C_t` but this thread's own, and only that
+    /// entry is raised.
+    #[inline]
+    pub fn release_tracked(&mut self, dst: &mut VectorClock, joined: &mut Option<ClockVersion>) {
+        if *joined == Some(self.version) {
+            let own = self.own_clock();
+            // The entry exists and is at most `own`: `dst` covered this
+            // clock, which already had it, and only this thread raises it.
+            debug_assert!(dst.get(self.slot) <= own);
+            if dst.set_existing(self.slot, own) {
+                debug_assert!(self.clock.le(dst));
+                self.tick();
+                return;
+            }
+        }
+        self.release_untracked(dst, joined);
+    }
+
+    #[inline(never)]
+    fn release_untracked(&mut self, dst: &mut VectorClock, joined: &mut Option<ClockVersion>) {
+        dst.join(&self.clock);
+        *joined = Some(self.version);
         self.tick();
     }
 }
@@ -446,6 +594,7 @@ fn new_state(id: ThreadId, slot: Slot, clock: VectorClock, context: u64) -> Thre
         slot,
         cur: pack(slot, clock.get(slot)),
         clock,
+        version: new_clock_version(),
         context,
         name_known: false,
         fence_release: VectorClock::new(),
@@ -468,20 +617,20 @@ mod tests {
         let token = reg.fork(&mut main, Site::UNKNOWN, 0);
         let child = reg.start(token, None, 2);
         assert!(
-            child.clock.covers(before),
+            child.clock().covers(before),
             "fork: parent's past flows into the child"
         );
         assert!(
-            !child.clock.covers(main.epoch()),
+            !child.clock().covers(main.epoch()),
             "parent's later epoch is not covered"
         );
         let child_epoch = child.epoch();
         let id = child.id;
         reg.finish(child);
-        assert!(!main.clock.covers(child_epoch));
+        assert!(!main.clock().covers(child_epoch));
         assert!(reg.join(&mut main, id));
         assert!(
-            main.clock.covers(child_epoch),
+            main.clock().covers(child_epoch),
             "join: child's past flows into the joiner"
         );
     }

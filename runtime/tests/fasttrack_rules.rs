@@ -299,6 +299,184 @@ fn rwlock_writer_orders_readers() {
 }
 
 // ---------------------------------------------------------------------------
+// Lock shortcuts (sync.rs): a lock's clock remembers the thread clock version
+// it was last published from, and a republish from the same version writes
+// only the publisher's own entry. Each shortcut keeps its edge and adds none.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn relock_by_the_last_releaser_still_publishes_its_new_epoch() {
+    let mut w = World::new();
+    let (mut a, mut b) = (w.thread(), w.thread());
+    let (m, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    m.lock_acquired(&mut a);
+    m.unlock(&mut a);
+    m.lock_acquired(&mut a);
+    assert!(!wr(&x, &a));
+    m.unlock(&mut a); // only `a`'s own entry changes
+    assert!(!wr(&y, &a), "after the unlock");
+    m.lock_acquired(&mut b);
+    assert!(!wr(&x, &b), "the second critical section is published");
+    assert!(rd(&y, &b), "what followed the unlock is not");
+    m.unlock(&mut b);
+}
+
+#[test]
+fn unlock_after_acquiring_elsewhere_publishes_what_was_acquired() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
+    let (m, n) = (SyncVar::new(), SyncVar::new());
+    let (x, z) = (ShadowWord::new(), ShadowWord::new());
+    m.lock_acquired(&mut a);
+    m.unlock(&mut a);
+    assert!(!wr(&x, &c));
+    n.lock_acquired(&mut c);
+    n.unlock(&mut c);
+    assert!(!wr(&z, &c), "after c's unlock");
+    n.lock_acquired(&mut a); // `a` learns of c's write
+    n.unlock(&mut a);
+    m.lock_acquired(&mut a);
+    m.unlock(&mut a); // must publish c's entry too
+    m.lock_acquired(&mut b);
+    assert!(!wr(&x, &b), "c -> n -> a -> m -> b");
+    assert!(rd(&z, &b), "c's later write is not ordered");
+}
+
+#[test]
+fn new_owner_of_a_reused_slot_publishes_its_whole_clock() {
+    let mut w = World::new();
+    let mut early = w.thread();
+    let mut old = w.thread();
+    let (m, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    m.lock_acquired(&mut old);
+    m.unlock(&mut old);
+    let old_slot = old.slot;
+    let id = w.finish(old);
+    let mut main = std::mem::replace(&mut w.main, w.reg.register_root(None, 0));
+    w.join(&mut main, id);
+    assert!(!wr(&x, &main));
+    let mut reuser = w.spawn_from(&mut main);
+    assert_eq!(reuser.slot, old_slot, "the joined thread's slot is reused");
+    assert!(!wr(&y, &main), "after the fork");
+    // Same slot, and neither thread acquired anything new: only the thread
+    // identity tells that `m` holds the old owner's clock, not this one's.
+    m.lock_acquired(&mut reuser);
+    m.unlock(&mut reuser);
+    m.lock_acquired(&mut early);
+    assert!(!wr(&x, &early), "main -> fork -> reuser -> m -> early");
+    assert!(rd(&y, &early), "main's write after the fork is not ordered");
+}
+
+#[test]
+fn read_unlock_again_publishes_the_new_epoch_to_writers() {
+    let mut w = World::new();
+    let (mut a, mut b) = (w.thread(), w.thread());
+    let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    l.read_lock_acquired(&mut a);
+    l.read_unlock(&mut a);
+    l.read_lock_acquired(&mut a);
+    assert!(!rd(&x, &a));
+    l.read_unlock(&mut a); // only `a`'s own entry changes
+    assert!(!rd(&y, &a), "after the read unlock");
+    l.lock_acquired(&mut b);
+    assert!(!wr(&x, &b), "the writer is after the second read section");
+    assert!(wr(&y, &b), "not after what followed it");
+    l.unlock(&mut b);
+}
+
+#[test]
+fn read_unlock_after_acquiring_elsewhere_publishes_what_was_acquired() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
+    let (l, n) = (SyncVar::new(), SyncVar::new());
+    let (x, z) = (ShadowWord::new(), ShadowWord::new());
+    l.read_lock_acquired(&mut a);
+    l.read_unlock(&mut a);
+    assert!(!wr(&x, &c));
+    n.lock_acquired(&mut c);
+    n.unlock(&mut c);
+    assert!(!wr(&z, &c), "after c's unlock");
+    n.lock_acquired(&mut a);
+    n.unlock(&mut a);
+    l.read_lock_acquired(&mut a);
+    l.read_unlock(&mut a); // must publish c's entry too
+    l.lock_acquired(&mut b);
+    assert!(!wr(&x, &b), "c -> n -> a -> l -> b");
+    assert!(rd(&z, &b), "c's later write is not ordered");
+}
+
+#[test]
+fn writer_skips_joining_only_its_own_read_unlocks() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
+    let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    // Another reader's unlock must reach the writer ...
+    l.read_lock_acquired(&mut a);
+    l.read_unlock(&mut a);
+    l.read_lock_acquired(&mut b);
+    assert!(!rd(&x, &b));
+    l.read_unlock(&mut b);
+    l.lock_acquired(&mut a);
+    assert!(!wr(&x, &a), "b's read section is before a's write lock");
+    l.unlock(&mut a);
+    // ... and a writer's own read section reaches the next writer through
+    // the writer's unlock; a section after that unlock does not.
+    l.read_lock_acquired(&mut a);
+    assert!(!rd(&y, &a));
+    l.read_unlock(&mut a);
+    l.lock_acquired(&mut a);
+    l.unlock(&mut a);
+    assert!(!wr(&x, &a), "after a's unlock");
+    l.lock_acquired(&mut c);
+    assert!(!wr(&y, &c), "a's read section, through a's write section");
+    assert!(rd(&x, &c), "a's write after its unlock is not ordered");
+    l.unlock(&mut c);
+}
+
+#[test]
+fn read_lock_by_the_last_writer_adds_no_edge_from_readers() {
+    let mut w = World::new();
+    let (mut a, mut b) = (w.thread(), w.thread());
+    let (l, x) = (SyncVar::new(), ShadowWord::new());
+    l.lock_acquired(&mut a);
+    l.unlock(&mut a);
+    l.read_lock_acquired(&mut b);
+    assert!(!wr(&x, &b), "a (sloppy) write under a read lock");
+    l.read_unlock(&mut b);
+    l.read_lock_acquired(&mut a); // skips the join: a stored the clock
+    assert!(rd(&x, &a), "readers do not order each other");
+    l.read_unlock(&mut a);
+}
+
+#[test]
+fn lock_free_read_lock_acquires_the_writer_only() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
+    let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    // The threads take turns on this one OS thread, so each call below runs
+    // as if under the matching side of a real lock.
+    // SAFETY: nothing else touches `l` until the matching unlock.
+    unsafe { l.lock_acquired_exclusive(&mut a) };
+    assert!(!wr(&x, &a));
+    // SAFETY: as above, before the (modelled) real unlock.
+    unsafe { l.unlock_exclusive(&mut a) };
+    // SAFETY: only readers use `l` until every read unlock below.
+    unsafe { l.read_lock_acquired_shared(&mut b) };
+    assert!(!rd(&x, &b), "the reader is after the writer");
+    assert!(!wr(&y, &b), "a (sloppy) write under a read lock");
+    l.read_unlock(&mut b);
+    // SAFETY: as above.
+    unsafe { l.read_lock_acquired_shared(&mut c) };
+    assert!(!rd(&x, &c), "so is a second reader");
+    assert!(rd(&y, &c), "which is not after the first");
+    l.read_unlock(&mut c);
+    // SAFETY: as above; `a` stored L, so this skips the join.
+    unsafe { l.read_lock_acquired_shared(&mut a) };
+    assert!(rd(&y, &a), "nor is the last writer, reading again");
+    l.read_unlock(&mut a);
+}
+
+// ---------------------------------------------------------------------------
 // Slot reuse (thread.rs)
 // ---------------------------------------------------------------------------
 

@@ -95,7 +95,11 @@ impl<T: ?Sized> RwLock<T> {
 
     #[inline(always)]
     fn read_guard<'a>(&'a self, g: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
-        var::read_lock_acquired_at(&self.sync, self.addr());
+        // SAFETY: called right after the real lock's shared side was taken;
+        // every operation on this clock runs under the real lock, the
+        // writer-side ones (`write_guard`, write guard drop) under its
+        // exclusive side.
+        unsafe { var::shared_read_lock_acquired(&self.sync, self.addr()) };
         RwLockReadGuard {
             sync: &self.sync,
             addr: self.addr(),

@@ -116,7 +116,7 @@ impl AtomicLoc {
 pub fn access_of(t: &ThreadState) -> Access {
     Access {
         site: Site::UNKNOWN,
-        clock: t.clock.get(t.slot),
+        clock: t.clock().get(t.slot),
         slot: t.slot,
         size: 8,
         locks: t.accessor().locks,
@@ -124,7 +124,7 @@ pub fn access_of(t: &ThreadState) -> Access {
 }
 
 pub fn apply(s: &mut VarState, t: &ThreadState, kind: AccessKind) -> bool {
-    s.access(kind, access_of(t), &t.clock).is_some()
+    s.access(kind, access_of(t), t.clock()).is_some()
 }
 
 pub fn slots(h: &History) -> Vec<u16> {
