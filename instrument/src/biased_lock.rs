@@ -82,7 +82,11 @@ fn token() -> u64 {
 
 /// A reader-writer lock around `T`, free of atomic read-modify-writes for
 /// the thread that holds its bias.
+#[repr(C)]
 pub(crate) struct BiasedRwLock<T> {
+    /// First, with `owner`: the words every call touches sit at the start,
+    /// next to whatever lock word precedes this one in memory.
+    lock: RawRwLock,
     /// The bias holder's token, with `REVOKING` set while it is revoked, or
     /// `REVOKED`.
     owner: AtomicU64,
@@ -90,7 +94,6 @@ pub(crate) struct BiasedRwLock<T> {
     /// holder, and drained to zero before the bias moves.
     depth: AtomicU32,
     rebiases: AtomicU32,
-    lock: RawRwLock,
     data: UnsafeCell<T>,
 }
 

@@ -61,12 +61,14 @@ const KIND: &str = "RaceMap";
 ///     });
 /// });
 /// ```
+#[repr(C)]
 pub struct RaceMap<K, V, S = RandomState> {
+    /// Inline and first, so that a map behind the program's own lock shares
+    /// that lock's cache line (std's locks keep their data last): one fewer
+    /// line moving between cores per call.
+    map: BiasedRwLock<HashMap<K, V, S>>,
     /// Boxed: the shadow's address is the map's identity (module docs).
     object: Box<Object>,
-    /// Inline, so that a map behind the program's own lock shares that
-    /// lock's cache lines: one fewer line moving between cores per call.
-    map: BiasedRwLock<HashMap<K, V, S>>,
 }
 
 impl<K, V> RaceMap<K, V, RandomState> {
