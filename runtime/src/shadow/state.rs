@@ -267,8 +267,8 @@ impl VarState {
     /// EXCLUSIVE]`). Returns `false`, changing nothing, for anything else;
     /// the general rules then apply. Same result as the general path, with
     /// each history's single entry compared once.
-    #[inline]
-    fn ordered_plain_access(
+    #[inline(always)]
+    pub(crate) fn ordered_plain_access(
         &mut self,
         kind: AccessKind,
         access: Access,

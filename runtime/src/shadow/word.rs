@@ -433,6 +433,10 @@ fn apply(
     if data.split.is_none() {
         if data.mask == mask || data.mask == 0 {
             data.mask = mask;
+            // The common transitions inline; the general rules out of line.
+            if data.state.ordered_plain_access(kind, access, clock) {
+                return None;
+            }
             return data.state.access(kind, access, clock);
         }
         // Different bytes than before: give every byte its own state.
