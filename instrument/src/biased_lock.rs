@@ -285,6 +285,13 @@ impl<'a, T> ReadGuard<'a, T> {
             _not_send: PhantomData,
         }
     }
+
+    /// Whether no other thread can hold this lock in any mode while this
+    /// guard lives (a read through the bias: only the bias holder enters).
+    #[inline]
+    pub(crate) fn is_exclusive(&self) -> bool {
+        self.biased
+    }
 }
 
 impl<T> Deref for ReadGuard<'_, T> {

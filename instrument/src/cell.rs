@@ -184,16 +184,18 @@ impl<T> RaceCell<T> {
     where
         T: Clone,
     {
-        self.inner.object.read(Site::caller());
-        self.inner.value.write().clone()
+        let guard = self.inner.value.write();
+        // SAFETY: every check of `object` happens under `value`'s lock,
+        // which is only ever taken exclusively (see `CellInner`).
+        unsafe { self.inner.object.read_exclusive(Site::caller()) };
+        guard.clone()
     }
 
     /// Stores `value`: a checked write.
     #[track_caller]
     #[inline]
     pub fn set(&self, value: T) {
-        self.inner.object.write(Site::caller());
-        let old = std::mem::replace(&mut *self.inner.value.write(), value);
+        let old = std::mem::replace(&mut *self.checked_write(Site::caller()), value);
         // The old value's destructor runs outside the lock.
         drop(old);
     }
@@ -202,8 +204,7 @@ impl<T> RaceCell<T> {
     #[track_caller]
     #[inline]
     pub fn replace(&self, value: T) -> T {
-        self.inner.object.write(Site::caller());
-        std::mem::replace(&mut *self.inner.value.write(), value)
+        std::mem::replace(&mut *self.checked_write(Site::caller()), value)
     }
 
     /// Takes the value, leaving `T::default()`: a checked write.
@@ -213,8 +214,7 @@ impl<T> RaceCell<T> {
     where
         T: Default,
     {
-        self.inner.object.write(Site::caller());
-        std::mem::take(&mut *self.inner.value.write())
+        std::mem::take(&mut *self.checked_write(Site::caller()))
     }
 
     /// Modifies the value in place: a checked write (a read-modify-write,
@@ -222,8 +222,16 @@ impl<T> RaceCell<T> {
     #[track_caller]
     #[inline]
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        self.inner.object.write(Site::caller());
-        f(&mut self.inner.value.write())
+        f(&mut self.checked_write(Site::caller()))
+    }
+
+    /// Takes the lock and records a write at `site`.
+    #[inline]
+    fn checked_write(&self, site: Site) -> crate::biased_lock::WriteGuard<'_, T> {
+        let guard = self.inner.value.write();
+        // SAFETY: as in `get`.
+        unsafe { self.inner.object.write_exclusive(site) };
+        guard
     }
 
     /// Exclusive access: not checked; the history is forgotten.
@@ -269,8 +277,12 @@ impl<T: Clone> Clone for RaceCell<T> {
     #[track_caller]
     fn clone(&self) -> Self {
         let site = Site::caller();
-        self.inner.object.read(site);
-        let value = self.inner.value.write().clone();
+        let value = {
+            let guard = self.inner.value.write();
+            // SAFETY: as in `get`.
+            unsafe { self.inner.object.read_exclusive(site) };
+            guard.clone()
+        };
         Self::build(value, self.name(), site)
     }
 }

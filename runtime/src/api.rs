@@ -542,6 +542,29 @@ impl Object {
         self.access(AccessKind::Write, site);
     }
 
+    /// [`read`](Self::read) for a caller that holds the object's own lock
+    /// exclusively: no shadow lock is taken.
+    ///
+    /// # Safety
+    /// Every access to this object's history (all of its `read`/`write`
+    /// calls, of either kind) happens under one lock of the caller's, and
+    /// the caller holds it now so that no other thread can be inside.
+    #[inline]
+    pub unsafe fn read_exclusive(&self, site: Site) {
+        // SAFETY: forwarded contract.
+        unsafe { self.access_exclusive(AccessKind::Read, site) }
+    }
+
+    /// [`write`](Self::write) under the object's own exclusive lock.
+    ///
+    /// # Safety
+    /// As for [`read_exclusive`](Self::read_exclusive).
+    #[inline]
+    pub unsafe fn write_exclusive(&self, site: Site) {
+        // SAFETY: forwarded contract.
+        unsafe { self.access_exclusive(AccessKind::Write, site) }
+    }
+
     #[inline(always)]
     fn access(&self, kind: AccessKind, site: Site) {
         if !enabled() || self.word.is_repeat(kind, rt::fast_cell()) {
@@ -550,18 +573,47 @@ impl Object {
         self.access_slow(kind, site);
     }
 
+    /// # Safety
+    /// As for [`read_exclusive`](Self::read_exclusive).
+    #[inline(always)]
+    unsafe fn access_exclusive(&self, kind: AccessKind, site: Site) {
+        if !enabled() || self.word.is_repeat(kind, rt::fast_cell()) {
+            return;
+        }
+        // SAFETY: forwarded contract.
+        unsafe { self.access_exclusive_slow(kind, site) };
+    }
+
     #[inline(never)]
     fn access_slow(&self, kind: AccessKind, site: Site) {
-        with_thread(
-            |thr| match self.word.check(&thr.accessor(), kind, 0xFF, 8, site) {
-                Outcome::Repeat => {}
-                Outcome::Recorded => thr.sites.note(thr.id, site),
-                Outcome::Race(conflict) => {
-                    thr.sites.note(thr.id, site);
-                    self.report(thr, kind, site, conflict);
-                }
-            },
-        );
+        with_thread(|thr| {
+            let outcome = self.word.check(&thr.accessor(), kind, 0xFF, 8, site);
+            self.after_check(thr, kind, site, outcome);
+        });
+    }
+
+    /// # Safety
+    /// As for [`read_exclusive`](Self::read_exclusive).
+    #[inline(never)]
+    unsafe fn access_exclusive_slow(&self, kind: AccessKind, site: Site) {
+        with_thread(|thr| {
+            // SAFETY: the caller's lock excludes every other access to this
+            // word's state (forwarded contract).
+            let outcome = unsafe { self.word.check_whole_exclusive(&thr.accessor(), kind, site) };
+            self.after_check(thr, kind, site, outcome);
+        });
+    }
+
+    #[inline(always)]
+    fn after_check(&self, thr: &mut ThreadState, kind: AccessKind, site: Site, outcome: Outcome) {
+        match outcome {
+            Outcome::Repeat => {}
+            Outcome::Recorded => thr.sites.note(thr.id, site),
+            Outcome::Race(conflict) => {
+                thr.sites.note(thr.id, site);
+                self.report(thr, kind, site, conflict);
+            }
+        }
     }
 
     #[cold]

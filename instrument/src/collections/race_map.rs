@@ -10,10 +10,13 @@
 //! address starts clean. Keeping the lock and the table header inline puts
 //! them on the cache lines of whatever lock the program wraps the map in.
 //!
-//! Every `&self` method first records a whole-map read or write at the
-//! caller's line (`#[track_caller]`), then does the real operation under the
-//! internal lock. The lock only provides memory safety: racedet does not see
-//! it, so it creates no happens-before edge and hides no race. `&mut self`
+//! Every `&self` method takes the internal lock, records a whole-map read
+//! or write at the caller's line (`#[track_caller]`), then does the real
+//! operation. The lock only provides memory safety: racedet does not see it,
+//! so it creates no happens-before edge and hides no race. Because every
+//! check runs under it, a check made while the lock excludes all other
+//! threads (a write, or any call through the bias) updates the shadow
+//! without the shadow's own lock. `&mut self`
 //! and by-value methods are exclusive by the borrow checker, which implies
 //! that every earlier access happens before them (whatever synchronisation
 //! handed over the map, instrumented or not): they are not checked and they
@@ -124,14 +127,25 @@ impl<K, V, S> RaceMap<K, V, S> {
 
     #[inline]
     fn read(&self, site: Site) -> ReadGuard<'_, HashMap<K, V, S>> {
-        self.object.read(site);
-        self.map.read()
+        let guard = self.map.read();
+        if guard.is_exclusive() {
+            // SAFETY: every check of `object` happens under `map`'s lock
+            // (here and in `write`), and this guard excludes all other
+            // threads from it.
+            unsafe { self.object.read_exclusive(site) };
+        } else {
+            // Concurrent readers: the shadow's own lock serialises them.
+            self.object.read(site);
+        }
+        guard
     }
 
     #[inline]
     fn write(&self, site: Site) -> WriteGuard<'_, HashMap<K, V, S>> {
-        self.object.write(site);
-        self.map.write()
+        let guard = self.map.write();
+        // SAFETY: as in `read`; a write guard excludes every other thread.
+        unsafe { self.object.write_exclusive(site) };
+        guard
     }
 
     /// Number of entries: a read of the map.
@@ -294,8 +308,7 @@ where
         V: Clone,
     {
         let site = Site::caller();
-        self.object.write(site);
-        if let Some(v) = self.map.read().get(&key) {
+        if let Some(v) = self.write(site).get(&key) {
             return v.clone();
         }
         let value = f();

@@ -299,6 +299,30 @@ impl ShadowWord {
         self.as_ref().check(thr, kind, mask, size, site)
     }
 
+    /// [`check`](Self::check) of a whole-word access, past the same-epoch
+    /// fast path, without the stripe lock.
+    ///
+    /// # Safety
+    /// No other thread may use this word's state until this returns: the
+    /// caller holds a lock that every access to this word takes
+    /// exclusively (a racedet object checked under its own lock).
+    #[inline]
+    pub unsafe fn check_whole_exclusive(
+        &self,
+        thr: &Accessor<'_>,
+        kind: AccessKind,
+        site: Site,
+    ) -> Outcome {
+        let word = self.as_ref();
+        let cell = thr.cur | 0xFF00;
+        // SAFETY: exclusive by this function's contract.
+        let data = unsafe { &mut *word.cold.data.get() };
+        match word.update(data, thr, kind, 0xFF, 8, site, cell) {
+            Some(c) => Outcome::Race(c),
+            None => Outcome::Recorded,
+        }
+    }
+
     /// See [`WordRef::reset`].
     pub fn reset(&self) {
         self.as_ref().reset()
@@ -372,6 +396,23 @@ impl WordRef<'_> {
         site: Site,
         cell: u64,
     ) -> Option<Conflict> {
+        self.with_lock(|data| self.update(data, thr, kind, mask, size, site, cell))
+    }
+
+    /// The slow path proper, on the locked (or otherwise exclusive) state:
+    /// apply the rules, then refill the same-epoch caches.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        self,
+        data: &mut WordData,
+        thr: &Accessor<'_>,
+        kind: AccessKind,
+        mask: u8,
+        size: u8,
+        site: Site,
+        cell: u64,
+    ) -> Option<Conflict> {
         let access = Access {
             site,
             clock: thr.clock.get(thr.slot),
@@ -379,33 +420,31 @@ impl WordRef<'_> {
             size,
             locks: thr.locks,
         };
-        self.with_lock(|data| {
-            let conflict = apply(data, kind, access, mask, thr.clock);
-            let (r, w) = match &*data {
-                // After a race the same access must be judged again next time.
-                _ if conflict.is_some() => (0, 0),
-                WordData {
-                    mask: m,
-                    split: None,
-                    state,
-                } if *m == mask => match kind {
-                    AccessKind::Read => (cell, 0),
-                    AccessKind::Write
-                        if state.read.is_empty()
-                            && state.atomic.is_none()
-                            && state.write.accesses().len() == 1 =>
-                    {
-                        // A read by the writer in this epoch is a repeat too.
-                        (cell, cell)
-                    }
-                    _ => (0, 0),
-                },
+        let conflict = apply(data, kind, access, mask, thr.clock);
+        let (r, w) = match &*data {
+            // After a race the same access must be judged again next time.
+            _ if conflict.is_some() => (0, 0),
+            WordData {
+                mask: m,
+                split: None,
+                state,
+            } if *m == mask => match kind {
+                AccessKind::Read => (cell, 0),
+                AccessKind::Write
+                    if state.read.is_empty()
+                        && state.atomic.is_none()
+                        && state.write.accesses().len() == 1 =>
+                {
+                    // A read by the writer in this epoch is a repeat too.
+                    (cell, cell)
+                }
                 _ => (0, 0),
-            };
-            self.fast.fast_r.store(r, Ordering::Relaxed);
-            self.fast.fast_w.store(w, Ordering::Relaxed);
-            conflict
-        })
+            },
+            _ => (0, 0),
+        };
+        self.fast.fast_r.store(r, Ordering::Relaxed);
+        self.fast.fast_w.store(w, Ordering::Relaxed);
+        conflict
     }
 
     /// Forgets all history (the memory was freed or reused).
