@@ -420,7 +420,17 @@ impl WordRef<'_> {
             size,
             locks: thr.locks,
         };
-        let conflict = apply(data, kind, access, mask, thr.clock);
+        // FastTrack's common transitions inline (a uniform word, one-entry
+        // histories, all ordered); every other case out of line in `apply`.
+        let conflict = if data.split.is_none()
+            && (data.mask == mask || data.mask == 0)
+            && data.state.ordered_plain_access(kind, access, thr.clock)
+        {
+            data.mask = mask;
+            None
+        } else {
+            apply(data, kind, access, mask, thr.clock)
+        };
         let (r, w) = match &*data {
             // After a race the same access must be judged again next time.
             _ if conflict.is_some() => (0, 0),
@@ -472,10 +482,6 @@ fn apply(
     if data.split.is_none() {
         if data.mask == mask || data.mask == 0 {
             data.mask = mask;
-            // The common transitions inline; the general rules out of line.
-            if data.state.ordered_plain_access(kind, access, clock) {
-                return None;
-            }
             return data.state.access(kind, access, clock);
         }
         // Different bytes than before: give every byte its own state.
