@@ -251,12 +251,17 @@ impl<T: Default> Default for BiasedRwLock<T> {
     }
 }
 
+/// Waiting for a holder to leave its critical section: spin briefly, then
+/// yield, then sleep, so that a holder busy for long (a slow closure given
+/// to `for_each`) does not cost a whole core.
 fn backoff(spins: &mut u32) {
-    *spins += 1;
+    *spins = spins.saturating_add(1);
     if *spins < 64 {
         std::hint::spin_loop();
-    } else {
+    } else if *spins < 1024 {
         std::thread::yield_now();
+    } else {
+        std::thread::sleep(std::time::Duration::from_micros(50));
     }
 }
 
