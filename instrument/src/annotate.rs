@@ -5,7 +5,7 @@
 //! `AnnotateHappensBefore`/`AnnotateHappensAfter` and
 //! `__tsan_read_range`/`__tsan_write_range`.
 //!
-//! * [`read`]/[`write`] check and record an access of `len` bytes at a
+//! * [`read()`]/[`write()`] check and record an access of `len` bytes at a
 //!   pointer, at the caller's line (`#[track_caller]`). Two of them race like
 //!   plain loads and stores would: overlapping bytes, at least one write, no
 //!   happens-before order.

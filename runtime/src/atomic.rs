@@ -1,7 +1,7 @@
 //! Atomic operations and fences per the C++20 / Rust memory model, as far as
 //! happens-before is concerned (the same model as Miri's `data_race.rs`).
 //!
-//! Each atomic location has a [`SyncVar`] whose clock is what a load that
+//! Each atomic location has a [`SyncVar`](crate::sync::SyncVar) whose clock is what a load that
 //! *reads from* the latest store may acquire:
 //!
 //! * a store with Release/AcqRel/SeqCst sets it to the storing thread's

@@ -32,8 +32,8 @@ use crate::thread::{ClockVersion, ThreadState};
 ///
 /// The two halves sit in separate cells because a reader-writer lock's
 /// readers use them differently: under the real lock's shared side, read
-/// locks only *read* [`Released`] (at the same time as each other, without
-/// this object's spin lock), while read unlocks *write* [`ReadReleased`]
+/// locks only *read* `Released` (at the same time as each other, without
+/// this object's spin lock), while read unlocks *write* `ReadReleased`
 /// (under the spin lock, since they also run at the same time). Nobody forms
 /// a `&mut` to a half another thread may be reading.
 pub struct SyncVar {

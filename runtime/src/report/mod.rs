@@ -1,6 +1,6 @@
 //! Turning a detected conflict into a report, deduplicating it, and writing
 //! it out (TSan's `tsan_rtl_report.cpp`). Everything here is on the cold
-//! path: the engine calls [`race`] only after its checks found a conflict.
+//! path: the engine calls `race` only after its checks found a conflict.
 //!
 //! Outputs, per process:
 //! * text on standard error (or `log_path.<pid>`), unless the CLI collects
