@@ -66,12 +66,14 @@ pub struct LockState {
     pub id: u8,
     /// Sets numbered so far, with a cheap fingerprint; index = id - 1.
     known: Vec<(u64, Vec<HeldLock>)>,
-    /// The last acquire that renumbered. An id other than [`UNKNOWN_LOCKS`]
-    /// names exactly one set, and ids never change meaning (`known` only
-    /// grows), so the same lock acquired from the same id always leads to
-    /// the same id: a loop that takes and releases the same locks finds its
-    /// ids here without a search.
-    acquire_memo: Transition,
+    /// The last acquire that renumbered, per lock kind (shared, exclusive).
+    /// An id other than [`UNKNOWN_LOCKS`] names exactly one set, and ids
+    /// never change meaning (`known` only grows), so the same lock acquired
+    /// from the same id always leads to the same id: a loop that takes and
+    /// releases the same locks finds its ids here without a search. One entry
+    /// per kind, so that a loop mixing read and write locks of one
+    /// reader-writer lock hits both.
+    acquire_memo: [Transition; 2],
     /// The last release that renumbered.
     release_memo: Transition,
 }
@@ -95,13 +97,13 @@ impl LockState {
             self.renumber(thread);
             return;
         };
-        let m = self.acquire_memo;
+        let m = self.acquire_memo[lock.exclusive as usize];
         if m.from == key && m.addr == lock.addr {
             self.id = m.to;
             return;
         }
         self.renumber(thread);
-        self.acquire_memo = Transition {
+        self.acquire_memo[lock.exclusive as usize] = Transition {
             from: key,
             addr: lock.addr,
             to: self.id,
@@ -115,6 +117,10 @@ impl LockState {
             self.held.pop();
         } else if let Some(i) = self.held.iter().rposition(|l| l.addr == addr) {
             self.held.remove(i);
+        }
+        if self.held.is_empty() {
+            self.id = NO_LOCKS;
+            return;
         }
         let Some(key) = transition_key(self.id, false) else {
             self.renumber(thread);
