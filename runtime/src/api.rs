@@ -422,6 +422,28 @@ pub mod var {
         }
     }
 
+    /// [`read_unlock_at`] for a reader-writer lock whose shared side is
+    /// still held: a thread that learnt nothing since its previous read
+    /// unlock of this lock publishes its own time alone, without the sync
+    /// object's spin lock (see [`SyncVar::read_unlock_shared`]).
+    ///
+    /// # Safety
+    /// As [`shared_read_lock_acquired`], called before the real unlock.
+    #[inline(always)]
+    pub unsafe fn shared_read_unlock(var: &SyncVar, addr: usize) {
+        #[inline(never)]
+        fn on(var: &SyncVar, addr: usize) {
+            with_thread(|thr| {
+                thr.locks.released(thr.id, addr);
+                // SAFETY: forwarded from this function's contract.
+                unsafe { var.read_unlock_shared(thr) };
+            });
+        }
+        if enabled() {
+            on(var, addr);
+        }
+    }
+
     var_op!(/// Shared (read) lock of the reader-writer lock at `addr` acquired.
     read_lock_acquired_at(addr: usize) => |var, thr| {
         var.read_lock_acquired(thr);

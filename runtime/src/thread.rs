@@ -214,6 +214,22 @@ impl ThreadState {
         self.tick();
     }
 
+    /// The release of this thread's own entry alone: returns `C_t[t]` and
+    /// starts a new epoch. For a clock that already covers the rest of
+    /// `C_t` (see `sync/readers.rs`).
+    #[inline]
+    pub fn release_own(&mut self) -> u32 {
+        let own = self.own_clock();
+        self.tick();
+        own
+    }
+
+    /// `C_t[t]`, this thread's own time.
+    #[inline]
+    pub fn own_time(&self) -> u32 {
+        self.own_clock()
+    }
+
     /// [`release`](Self::release) into a clock that remembers, in `joined`,
     /// the version last joined into it (`None` when anything else changed
     /// it since). When that is this thread's current version, `dst` already

@@ -476,6 +476,129 @@ fn lock_free_read_lock_acquires_the_writer_only() {
     l.read_unlock(&mut a);
 }
 
+/// The read side of `l` as racedet's `RwLock` drives it: lock-free read
+/// lock and read unlock. The threads take turns on this one OS thread, so
+/// each call runs as if under the matching side of a real lock.
+fn read_section(l: &SyncVar, t: &mut ThreadState, body: impl FnOnce(&mut ThreadState)) {
+    // SAFETY: only readers use `l` until the matching unlock below.
+    unsafe { l.read_lock_acquired_shared(t) };
+    body(t);
+    // SAFETY: as above, before the (modelled) real unlock.
+    unsafe { l.read_unlock_shared(t) };
+}
+
+/// The write side of `l`, as racedet's `RwLock` drives it.
+fn write_section(l: &SyncVar, t: &mut ThreadState, body: impl FnOnce(&mut ThreadState)) {
+    // SAFETY: nothing else touches `l` until the matching unlock.
+    unsafe { l.lock_acquired_exclusive(t) };
+    body(t);
+    // SAFETY: as above.
+    unsafe { l.unlock_exclusive(t) };
+}
+
+#[test]
+fn lock_free_read_unlock_publishes_the_new_epoch_to_writers() {
+    let mut w = World::new();
+    let (mut a, mut b) = (w.thread(), w.thread());
+    let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    read_section(&l, &mut a, |_| {}); // claims a's entry
+    read_section(&l, &mut a, |a| assert!(!rd(&x, a))); // own time only
+    read_section(&l, &mut a, |a| assert!(!rd(&x, a)));
+    assert!(!rd(&y, &a), "after the read unlock");
+    write_section(&l, &mut b, |b| {
+        assert!(!wr(&x, b), "the writer is after the last read section");
+        assert!(wr(&y, b), "not after what followed it");
+    });
+}
+
+#[test]
+fn lock_free_read_unlocks_of_several_readers_all_reach_the_writer() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
+    let (l, x, y, z) = (
+        SyncVar::new(),
+        ShadowWord::new(),
+        ShadowWord::new(),
+        ShadowWord::new(),
+    );
+    read_section(&l, &mut a, |_| {});
+    read_section(&l, &mut b, |_| {});
+    read_section(&l, &mut a, |a| assert!(!rd(&x, a)));
+    read_section(&l, &mut b, |b| assert!(!rd(&y, b)));
+    assert!(!rd(&z, &b), "after b's read unlock");
+    write_section(&l, &mut c, |c| {
+        assert!(!wr(&x, c), "a's lock-free read unlock reaches the writer");
+        assert!(!wr(&y, c), "so does b's");
+        assert!(wr(&z, c), "not what b did after it");
+    });
+}
+
+#[test]
+fn lock_free_read_unlock_after_acquiring_elsewhere_publishes_what_was_acquired() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
+    let (l, n) = (SyncVar::new(), SyncVar::new());
+    let (x, z) = (ShadowWord::new(), ShadowWord::new());
+    read_section(&l, &mut a, |_| {});
+    assert!(!wr(&x, &c));
+    n.lock_acquired(&mut c);
+    n.unlock(&mut c);
+    assert!(!wr(&z, &c), "after c's unlock");
+    n.lock_acquired(&mut a);
+    n.unlock(&mut a);
+    read_section(&l, &mut a, |_| {}); // a's version changed: the whole clock
+    write_section(&l, &mut b, |b| {
+        assert!(!wr(&x, b), "c -> n -> a -> l -> b");
+        assert!(rd(&z, b), "c's later write is not ordered");
+    });
+}
+
+#[test]
+fn a_writer_clears_the_lock_free_entries_it_took() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
+    let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    read_section(&l, &mut a, |_| {});
+    read_section(&l, &mut a, |_| {});
+    // `a` writes: it is the only reader so far, so it joins nothing, but the
+    // entries it had claimed are spent.
+    write_section(&l, &mut a, |_| {});
+    read_section(&l, &mut a, |a| assert!(!rd(&x, a))); // claims afresh
+    read_section(&l, &mut b, |_| {});
+    read_section(&l, &mut a, |a| assert!(!rd(&y, a))); // lock-free again
+    write_section(&l, &mut c, |c| {
+        assert!(!wr(&x, c), "a's section after its own write lock");
+        assert!(!wr(&y, c), "and its lock-free one after that");
+    });
+    // A section that starts after c's write lock is not before it.
+    let (p, q) = (ShadowWord::new(), ShadowWord::new());
+    read_section(&l, &mut a, |a| assert!(!rd(&p, a)));
+    read_section(&l, &mut b, |b| assert!(!wr(&q, b)));
+    assert!(rd(&q, &a), "readers do not order each other");
+}
+
+#[test]
+fn lock_free_read_unlock_by_a_reused_slot_keeps_both_owners_sections() {
+    let mut w = World::new();
+    let mut writer = w.thread();
+    let mut old = w.thread();
+    let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    read_section(&l, &mut old, |_| {});
+    read_section(&l, &mut old, |old| assert!(!rd(&x, old)));
+    let old_slot = old.slot;
+    let id = w.finish(old);
+    let mut main = std::mem::replace(&mut w.main, w.reg.register_root(None, 0));
+    w.join(&mut main, id);
+    let mut reuser = w.spawn_from(&mut main);
+    assert_eq!(reuser.slot, old_slot, "the joined thread's slot is reused");
+    read_section(&l, &mut reuser, |_| {}); // another thread: the slow path
+    read_section(&l, &mut reuser, |r| assert!(!rd(&y, r)));
+    write_section(&l, &mut writer, |wtr| {
+        assert!(!wr(&x, wtr), "the old owner's last section");
+        assert!(!wr(&y, wtr), "the new owner's last section");
+    });
+}
+
 // ---------------------------------------------------------------------------
 // Slot reuse (thread.rs)
 // ---------------------------------------------------------------------------

@@ -203,7 +203,10 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        var::read_unlock_at(self.sync, self.addr);
+        // SAFETY: the real lock's shared side is still held (released just
+        // below), and every writer-side operation on this clock runs under
+        // its exclusive side (`write_guard`, write guard drop).
+        unsafe { var::shared_read_unlock(self.sync, self.addr) };
         // SAFETY: dropped exactly once, here, after the clock was released.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
     }

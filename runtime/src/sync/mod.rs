@@ -21,12 +21,17 @@
 //! addresses use the [`SyncTable`].
 
 use std::cell::UnsafeCell;
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::clock::VectorClock;
 use crate::thread::{ClockVersion, ThreadState};
+
+mod readers;
+mod table;
+
+use readers::{Claimed, FastReaders};
+
+pub use table::SyncTable;
 
 /// The clocks of one synchronisation object.
 ///
@@ -40,6 +45,9 @@ pub struct SyncVar {
     lock: AtomicBool,
     released: UnsafeCell<Released>,
     read_released: UnsafeCell<ReadReleased>,
+    /// Per-reader entries of `R_m` that read unlocks write without the spin
+    /// lock (`readers.rs`).
+    fast: FastReaders,
 }
 
 /// What unlocks, release stores and sends publish.
@@ -68,6 +76,8 @@ struct ReadReleased {
     joined: Option<ClockVersion>,
     /// Whose clocks `clock` holds since it was last cleared.
     readers: Readers,
+    /// Which [`FastReaders`] entries hold part of `R_m`.
+    claimed: Claimed,
 }
 
 /// The threads whose read-unlocks `ReadReleased::clock` holds: none (the
@@ -121,7 +131,9 @@ impl SyncVar {
                 clock: VectorClock::new(),
                 joined: None,
                 readers: Readers::NONE,
+                claimed: 0,
             }),
+            fast: FastReaders::new(),
         }
     }
 
@@ -215,7 +227,7 @@ impl SyncVar {
 
     /// Exclusive lock acquired: `C_t ⊔= L_m ⊔ R_m`.
     pub fn lock_acquired(&self, thr: &mut ThreadState) {
-        self.with_both(|l, r| lock_acquired_in(l, r, thr));
+        self.with_both(|l, r| lock_acquired_in(l, r, &self.fast, thr));
     }
 
     /// Exclusive unlock: `L_m := C_t`.
@@ -235,7 +247,7 @@ impl SyncVar {
     pub unsafe fn lock_acquired_exclusive(&self, thr: &mut ThreadState) {
         // SAFETY: per the contract no other thread touches the clocks now.
         let (l, r) = unsafe { (&*self.released.get(), &mut *self.read_released.get()) };
-        lock_acquired_in(l, r, thr);
+        lock_acquired_in(l, r, &self.fast, thr);
     }
 
     /// [`unlock`](Self::unlock) without this object's own lock.
@@ -275,7 +287,30 @@ impl SyncVar {
     /// Shared unlock: `R_m ⊔= C_t`.
     #[inline]
     pub fn read_unlock(&self, thr: &mut ThreadState) {
-        self.with_read_released(|r| read_unlock_in(r, thr));
+        self.with_read_released(|r| {
+            let own = thr.own_time();
+            read_unlock_in(r, thr);
+            // SAFETY: the spin lock is held, and this is `thr`'s thread.
+            unsafe { self.fast.claim(thr, own, &mut r.clock, &mut r.claimed) };
+        });
+    }
+
+    /// [`read_unlock`](Self::read_unlock) that, when this thread's previous
+    /// read unlock already published the rest of its clock, stores only its
+    /// own time, without the spin lock (`readers.rs`).
+    ///
+    /// # Safety
+    /// The calling thread holds the real lock's shared side, is `thr`'s
+    /// thread, and every operation on this object that writes the
+    /// read-release clock (`lock_acquired`, `reset`) runs under the real
+    /// lock's exclusive side.
+    #[inline]
+    pub unsafe fn read_unlock_shared(&self, thr: &mut ThreadState) {
+        // SAFETY: forwarded contract.
+        if unsafe { self.fast.try_read_unlock(thr) } {
+            return;
+        }
+        self.read_unlock(thr);
     }
 
     /// Runs `f` on the released clock under this object's lock. Atomics
@@ -300,6 +335,9 @@ impl SyncVar {
     /// Forgets all history (object destroyed or reinitialised).
     pub fn reset(&self) {
         self.with_both(|l, r| {
+            // SAFETY: the spin lock is held, and resetting an object excludes
+            // its other uses, the lock-free read unlocks included.
+            unsafe { self.fast.drain(None, &mut r.claimed) };
             *l = Released::default();
             *r = ReadReleased::default();
         });
@@ -317,22 +355,28 @@ fn acquire_in(c: &Released, thr: &mut ThreadState) {
 }
 
 #[inline]
-fn lock_acquired_in(l: &Released, r: &mut ReadReleased, thr: &mut ThreadState) {
+fn lock_acquired_in(l: &Released, r: &mut ReadReleased, fast: &FastReaders, thr: &mut ThreadState) {
     acquire_in(l, thr);
     if r.readers != Readers::NONE {
-        join_readers(r, thr);
+        join_readers(r, fast, thr);
     }
 }
 
 /// The write-lock half for read-unlocks: `C_t ⊔= R_m`, `R_m := ⊥`.
 #[inline(never)]
-fn join_readers(r: &mut ReadReleased, thr: &mut ThreadState) {
+fn join_readers(r: &mut ReadReleased, fast: &FastReaders, thr: &mut ThreadState) {
     if r.readers == Readers::NONE {
         return;
     }
     if r.readers == Readers(thr.version().thread_tag()) {
+        // Only this thread claimed an entry, and its own time covers it.
+        // SAFETY: writers hold the real lock exclusively, or the spin lock
+        // on objects whose readers never skip it (see `read_unlock_shared`).
+        unsafe { fast.drain(None, &mut r.claimed) };
         debug_assert!(r.clock.le(thr.clock()));
     } else {
+        // SAFETY: as above.
+        unsafe { fast.drain(Some(&mut r.clock), &mut r.claimed) };
         thr.acquire(&r.clock);
     }
     // Everything the readers published is now in `C_t`, and will be in
@@ -357,74 +401,5 @@ fn read_unlock_in(r: &mut ReadReleased, thr: &mut ThreadState) {
         } else {
             Readers::MANY
         };
-    }
-}
-
-/// Address → [`SyncVar`] for raw sync annotations, sharded by page so that
-/// unrelated objects rarely share a lock and a range reset touches few shards.
-pub struct SyncTable {
-    shards: Box<[Shard]>,
-}
-
-type Shard = Mutex<BTreeMap<usize, Box<SyncVar>>>;
-
-const SHARDS: usize = 64;
-
-impl Default for SyncTable {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SyncTable {
-    pub fn new() -> SyncTable {
-        SyncTable {
-            shards: (0..SHARDS).map(|_| Mutex::new(BTreeMap::new())).collect(),
-        }
-    }
-
-    fn shard(&self, addr: usize) -> &Shard {
-        &self.shards[(addr >> 12) % SHARDS]
-    }
-
-    /// Runs `f` on the sync object at `addr`, creating it if `create`.
-    pub fn with<R>(&self, addr: usize, create: bool, f: impl FnOnce(&SyncVar) -> R) -> Option<R> {
-        let mut shard = self.shard(addr).lock().unwrap_or_else(|e| e.into_inner());
-        if create {
-            Some(f(shard.entry(addr).or_default()))
-        } else {
-            shard.get(&addr).map(|v| f(v))
-        }
-    }
-
-    /// `fork` support: holds every shard's lock across the fork.
-    pub(crate) fn lock_for_fork(&'static self, guards: &mut Vec<Box<dyn std::any::Any>>) {
-        for shard in self.shards.iter() {
-            guards.push(Box::new(shard.lock().unwrap_or_else(|e| e.into_inner())));
-        }
-    }
-
-    /// Drops every sync object in `[addr, addr + len)`.
-    pub fn reset_range(&self, addr: usize, len: usize) {
-        let end = addr.saturating_add(len);
-        if len >= SHARDS << 12 {
-            for shard in self.shards.iter() {
-                let mut m = shard.lock().unwrap_or_else(|e| e.into_inner());
-                m.retain(|k, _| *k < addr || *k >= end);
-            }
-            return;
-        }
-        let mut page = addr & !0xFFF;
-        while page < end {
-            let mut m = self.shard(page).lock().unwrap_or_else(|e| e.into_inner());
-            let doomed: Vec<usize> = m
-                .range(addr.max(page)..end.min(page + 0x1000))
-                .map(|(k, _)| *k)
-                .collect();
-            for k in doomed {
-                m.remove(&k);
-            }
-            page += 0x1000;
-        }
     }
 }

@@ -1,0 +1,197 @@
+//! Read unlocks without the sync object's spin lock.
+//!
+//! A read unlock publishes the reader's clock for the next writer:
+//! `R_m ⊔= C_t`. Readers unlock at the same time as each other, so the
+//! shared vector `R_m` needs the object's spin lock, one atomic
+//! read-modify-write per read unlock on a line every reader writes.
+//!
+//! Most read unlocks add nothing to `R_m` but the reader's own entry: the
+//! same thread read-locks again and again without learning anything new in
+//! between (the lock-version idea of `sync/mod.rs`, after TSan's
+//! `ReleaseStore` shortcut). So each thread whose slot is below
+//! [`FAST_READERS`] gets its own entry next to the lock, and `R_m` is
+//! represented as
+//!
+//! ```text
+//! R_m = ReadReleased::clock ⊔ { slot i ↦ entries[i].own : i claimed }
+//! ```
+//!
+//! An entry is *claimed* by a spin-locked (slow) read unlock, which joins
+//! the whole clock into `ReadReleased::clock` and records the thread's clock
+//! version in the entry. While the thread's version is unchanged, its clock
+//! differs from what `ReadReleased::clock` holds only in its own entry, so
+//! its next read unlock just stores its own time into its entry: no atomic
+//! operation, no shared vector. The next writer folds the claimed entries
+//! in and clears them, under the real lock's exclusive side.
+//!
+//! Only the thread that owns slot `i` writes entry `i` while the lock is
+//! read-held (slots pass to a new thread only after the old owner has
+//! finished), and writers touch entries only while holding the real lock
+//! exclusively; so an entry is never written by two threads at once, and
+//! the real lock's release/acquire orders the writer's view of it.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use crate::clock::{Slot, VectorClock};
+use crate::thread::{ClockVersion, ThreadState};
+
+/// Threads with slots below this read-unlock without the spin lock; the
+/// others take the slow path every time. 16 entries are 384 bytes, allocated
+/// only for reader-writer locks read-unlocked with detection on.
+pub(super) const FAST_READERS: usize = 16;
+
+/// A bit per claimed entry.
+pub(super) type Claimed = u16;
+const _: () = assert!(Claimed::BITS as usize == FAST_READERS);
+
+#[derive(Copy, Clone, Default, Debug)]
+struct Entry {
+    /// The owner's clock version at its claiming read unlock; `None` once a
+    /// writer folded the entry in.
+    joined: Option<ClockVersion>,
+    /// The owner's own time at its latest read unlock.
+    own: u32,
+}
+
+/// The entries, allocated on the first claim.
+struct Entries([UnsafeCell<Entry>; FAST_READERS]);
+
+/// The lock-free half of a reader-writer lock's read-release clock.
+pub(super) struct FastReaders {
+    entries: AtomicPtr<Entries>,
+}
+
+impl std::fmt::Debug for FastReaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastReaders").finish_non_exhaustive()
+    }
+}
+
+impl FastReaders {
+    pub(super) const fn new() -> FastReaders {
+        FastReaders {
+            entries: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// The read unlock of a thread whose entry is claimed at its current
+    /// version: stores its own time and starts a new epoch. `false`, doing
+    /// nothing, if the slow path must run instead.
+    ///
+    /// # Safety
+    /// The calling thread holds the real lock's shared side (so no writer
+    /// touches the entries now), and is `thr`'s thread.
+    #[inline]
+    pub(super) unsafe fn try_read_unlock(&self, thr: &mut ThreadState) -> bool {
+        let i = thr.slot.index();
+        if i >= FAST_READERS {
+            return false;
+        }
+        let p = self.entries.load(Ordering::Acquire);
+        if p.is_null() {
+            return false;
+        }
+        // SAFETY: a non-null pointer came from `Box::into_raw` in `claim` and
+        // is freed only by `Drop`, which no reader can race. Entry `i` is
+        // written only by the owner of slot `i`, which is this thread (per
+        // the contract), or by writers, which the held shared side excludes.
+        let e = unsafe { &mut *(*p).0[i].get() };
+        if e.joined != Some(thr.version()) {
+            return false;
+        }
+        e.own = thr.release_own();
+        true
+    }
+
+    /// Claims `thr`'s entry after a slow read unlock joined its clock into
+    /// `clock` (the spin-locked half of `R_m`). Any earlier claim of the
+    /// entry, by a finished previous owner of the slot, is folded into
+    /// `clock` first. `own` is `thr`'s own time before that unlock's new
+    /// epoch.
+    ///
+    /// # Safety
+    /// The caller holds the sync object's spin lock (or the real lock
+    /// exclusively), and is `thr`'s thread.
+    pub(super) unsafe fn claim(
+        &self,
+        thr: &ThreadState,
+        own: u32,
+        clock: &mut VectorClock,
+        claimed: &mut Claimed,
+    ) {
+        let i = thr.slot.index();
+        if i >= FAST_READERS {
+            return;
+        }
+        let mut p = self.entries.load(Ordering::Acquire);
+        if p.is_null() {
+            p = Box::into_raw(Box::new(Entries(Default::default())));
+            // Release: readers that see the pointer see initialised entries.
+            // Only spin-locked callers allocate, so no allocation is lost.
+            self.entries.store(p, Ordering::Release);
+        }
+        // SAFETY: as in `try_read_unlock`: entry `i` belongs to this thread.
+        let e = unsafe { &mut *(*p).0[i].get() };
+        let bit = 1 << i;
+        if *claimed & bit != 0 && e.joined.is_some() {
+            fold(clock, Slot(i as u16), e.own);
+        }
+        *e = Entry {
+            joined: Some(thr.version()),
+            own,
+        };
+        *claimed |= bit;
+    }
+
+    /// Folds every claimed entry into `clock` (if `into` is given) and clears
+    /// them: the next writer has taken `R_m`.
+    ///
+    /// # Safety
+    /// The caller holds the real lock exclusively (no reader runs), or the
+    /// spin lock while no reader uses the lock-free path.
+    pub(super) unsafe fn drain(&self, into: Option<&mut VectorClock>, claimed: &mut Claimed) {
+        if *claimed == 0 {
+            return;
+        }
+        let p = self.entries.load(Ordering::Acquire);
+        debug_assert!(!p.is_null(), "claimed entries exist");
+        if p.is_null() {
+            *claimed = 0;
+            return;
+        }
+        let mut into = into;
+        let mut bits = *claimed;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: no reader touches the entries now (contract).
+            let e = unsafe { &mut *(*p).0[i].get() };
+            if let Some(c) = into.as_deref_mut()
+                && e.joined.is_some()
+            {
+                fold(c, Slot(i as u16), e.own);
+            }
+            e.joined = None;
+        }
+        *claimed = 0;
+    }
+}
+
+impl Drop for FastReaders {
+    fn drop(&mut self) {
+        let p = *self.entries.get_mut();
+        if !p.is_null() {
+            // SAFETY: allocated by `Box::into_raw` in `claim`; `&mut self`
+            // means no reader holds it.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+/// `clock[slot] := max(clock[slot], own)`.
+fn fold(clock: &mut VectorClock, slot: Slot, own: u32) {
+    if own > clock.get(slot) {
+        clock.set(slot, own);
+    }
+}
