@@ -59,7 +59,7 @@ pub struct ThreadState {
 /// version `v` differs from the thread's current clock, while its version is
 /// still `v`, in the owner's entry alone. Sync objects use this to update a
 /// clock published earlier by one entry instead of copying or joining the
-/// whole vector (see `sync.rs`).
+/// whole vector (see `sync/mod.rs`).
 ///
 /// `owner` is unique in the process (never reused, unlike slots and unlike
 /// [`ThreadId`]s of separate registries), so a version names one thread's
