@@ -38,7 +38,7 @@ impl AtomicBool {
     /// Logical not, returning the previous value.
     #[inline]
     pub fn fetch_not(&self, order: Ordering) -> bool {
-        super::run(&self.sync, AccessKind::AtomicRmw, order, || {
+        super::run(&self.sync, AccessKind::AtomicRmw, order, move || {
             self.v.fetch_not(order)
         })
     }

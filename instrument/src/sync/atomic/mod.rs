@@ -64,6 +64,12 @@ pub fn fence(order: Ordering) {
 #[inline]
 fn run<R>(sync: &SyncVar, kind: AccessKind, order: Ordering, f: impl FnOnce() -> R) -> R {
     crate::loom::hook::maybe_yield();
+    // Checked here, before the closure for the engine exists: otherwise
+    // the compiler builds that closure in memory ahead of the check, which
+    // costs a detection-off atomic a handful of stores.
+    if !racedet_runtime::enabled() {
+        return f();
+    }
     var::atomic(sync, move || (f(), kind, order))
 }
 
@@ -130,7 +136,7 @@ macro_rules! atomic_common {
                 if !super::load_ok(order) {
                     return self.v.load(order);
                 }
-                super::run(&self.sync, AccessKind::AtomicLoad, order, || self.v.load(order))
+                super::run(&self.sync, AccessKind::AtomicLoad, order, move || self.v.load(order))
             }
 
             /// Stores `val`.
@@ -142,13 +148,13 @@ macro_rules! atomic_common {
                 if !super::store_ok(order) {
                     return self.v.store(val, order);
                 }
-                super::run(&self.sync, AccessKind::AtomicStore, order, || self.v.store(val, order))
+                super::run(&self.sync, AccessKind::AtomicStore, order, move || self.v.store(val, order))
             }
 
             /// Stores `val`, returning the previous value.
             #[inline]
             pub fn swap(&self, val: $val, order: Ordering) -> $val {
-                super::run(&self.sync, AccessKind::AtomicRmw, order, || self.v.swap(val, order))
+                super::run(&self.sync, AccessKind::AtomicRmw, order, move || self.v.swap(val, order))
             }
 
             /// Stores `new` if the value is `current`; returns the previous value.
@@ -180,7 +186,11 @@ macro_rules! atomic_common {
                     return self.v.compare_exchange(current, new, success, failure);
                 }
                 crate::loom::hook::maybe_yield();
-                racedet_runtime::api::var::atomic(&self.sync, || {
+                // Checked before the engine's closure exists (see `run`).
+                if !racedet_runtime::enabled() {
+                    return self.v.compare_exchange(current, new, success, failure);
+                }
+                racedet_runtime::api::var::atomic(&self.sync, move || {
                     let r = self.v.compare_exchange(current, new, success, failure);
                     match r {
                         Ok(_) => (r, AccessKind::AtomicRmw, success),
@@ -208,7 +218,11 @@ macro_rules! atomic_common {
                     return self.v.compare_exchange_weak(current, new, success, failure);
                 }
                 crate::loom::hook::maybe_yield();
-                racedet_runtime::api::var::atomic(&self.sync, || {
+                // Checked before the engine's closure exists (see `run`).
+                if !racedet_runtime::enabled() {
+                    return self.v.compare_exchange_weak(current, new, success, failure);
+                }
+                racedet_runtime::api::var::atomic(&self.sync, move || {
                     let r = self.v.compare_exchange_weak(current, new, success, failure);
                     match r {
                         Ok(_) => (r, AccessKind::AtomicRmw, success),
@@ -296,7 +310,7 @@ macro_rules! atomic_rmw {
         $(#[$m])*
         #[inline]
         pub fn $f(&self, val: $arg, order: Ordering) -> $val {
-            super::run(&self.sync, AccessKind::AtomicRmw, order, || self.v.$f(val, order))
+            super::run(&self.sync, AccessKind::AtomicRmw, order, move || self.v.$f(val, order))
         }
     )*};
 }
