@@ -124,6 +124,48 @@ fn once_lock_get_or_init_and_set_publish() {
     });
 }
 
+/// std's `OnceLock` initialises inside `Once::call_once_force`: a panicking
+/// initialiser poisons the inner `Once` (a release) and the next one runs
+/// after observing that (an acquire), so a retry is ordered after the
+/// failed attempt's writes.
+#[test]
+fn panicking_once_lock_initialiser_is_ordered_before_the_retry() {
+    assert_clean(|| {
+        let (cell, x) = (OnceLock::new(), RaceCell::new(0));
+        one_after_other(
+            || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    cell.get_or_init(|| {
+                        x.set(1);
+                        panic!("first attempt fails")
+                    })
+                }));
+                assert!(r.is_err());
+            },
+            || assert_eq!(*cell.get_or_init(|| x.get() + 1), 2),
+        );
+    });
+}
+
+/// Twin: a write after the failed attempt returned is not ordered before
+/// the retry.
+#[test]
+fn write_after_a_failed_once_lock_initialiser_races() {
+    assert_races(1, || {
+        let (cell, x) = (OnceLock::new(), RaceCell::new(0));
+        one_after_other(
+            || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    cell.get_or_init(|| -> i32 { panic!("first attempt fails") })
+                }));
+                assert!(r.is_err());
+                x.set(1);
+            },
+            || assert_eq!(*cell.get_or_init(|| x.get() + 1), 2),
+        );
+    });
+}
+
 /// Twin: a write after `set` is not published by it.
 #[test]
 fn write_after_once_lock_set_races() {
