@@ -346,7 +346,11 @@ fn relaxed_rmw_without_a_fence_does_not_publish() {
 #[test]
 fn acquire_fence_covers_earlier_relaxed_loads_only() {
     let run = |load_before_fence: bool| {
-        let (x, a, b) = (RaceCell::new(0), AtomicBool::new(false), AtomicBool::new(false));
+        let (x, a, b) = (
+            RaceCell::new(0),
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+        );
         let go = Gate::new();
         std::thread::scope(|s| {
             s.spawn(|| {
@@ -370,4 +374,46 @@ fn acquire_fence_covers_earlier_relaxed_loads_only() {
     };
     assert_clean(|| run(true));
     assert_races(1, || run(false));
+}
+
+/// std's `Debug` for an atomic (and `Pointer` for `AtomicPtr`) is a Relaxed
+/// load, which a later `fence(Acquire)` turns into a synchronising read
+/// like any other.
+#[derive(Clone, Copy)]
+enum Format {
+    Nothing,
+    Debug,
+    Pointer,
+}
+
+fn formatting_then_acquire_fence(format: Format) {
+    let (x, flag) = (RaceCell::new(0), AtomicBool::new(false));
+    let mut y = 0u8;
+    let p = AtomicPtr::new(std::ptr::null_mut::<u8>());
+    let go = Gate::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            x.set(1);
+            flag.store(true, Release);
+            p.store(&raw mut y, Release);
+            go.open();
+        });
+        go.wait();
+        match format {
+            Format::Nothing => {}
+            Format::Debug => assert_eq!(format!("{flag:?}"), "true"),
+            Format::Pointer => {
+                assert_ne!(format!("{p:p}"), format!("{:p}", std::ptr::null::<u8>()))
+            }
+        }
+        fence(Acquire);
+        let _ = x.get();
+    });
+}
+
+#[test]
+fn formatting_an_atomic_is_a_relaxed_load() {
+    assert_clean(|| formatting_then_acquire_fence(Format::Debug));
+    assert_clean(|| formatting_then_acquire_fence(Format::Pointer));
+    assert_races(1, || formatting_then_acquire_fence(Format::Nothing));
 }
