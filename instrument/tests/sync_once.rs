@@ -257,3 +257,51 @@ fn lazy_lock_api_and_poisoning_match_std() {
     let msg = again.downcast_ref::<String>().map(String::as_str);
     assert_eq!(msg, Some("LazyLock instance has previously been poisoned"));
 }
+
+/// A caller that arrives while the initialiser is still running blocks in
+/// std and returns after it: it is ordered after the initialiser too. Each
+/// initialiser waits until the other caller has been let in (which may or
+/// may not be blocked yet; either way it returns only after completion).
+#[test]
+fn callers_blocked_during_initialisation_are_ordered_after_it() {
+    assert_clean(|| {
+        let (entered, waiting) = (Gate::new(), Gate::new());
+        let hold = || {
+            entered.open();
+            waiting.wait();
+        };
+        let let_in = || {
+            entered.wait();
+            waiting.open();
+        };
+        let (once, cell) = (Once::new(), OnceLock::new());
+        let (x, y, z) = (RaceCell::new(0), RaceCell::new(0), RaceCell::new(0));
+        let lazy = LazyLock::new(|| {
+            hold();
+            z.set(3);
+            3
+        });
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                once.call_once(|| {
+                    hold();
+                    x.set(1);
+                });
+                cell.get_or_init(|| {
+                    hold();
+                    y.set(2);
+                });
+                assert_eq!(*lazy, 3);
+            });
+            let_in();
+            once.call_once(|| unreachable!());
+            assert_eq!(x.get(), 1);
+            let_in();
+            cell.wait();
+            assert_eq!(y.get(), 2);
+            let_in();
+            assert_eq!(*lazy, 3);
+            assert_eq!(z.get(), 3);
+        });
+    });
+}
