@@ -23,8 +23,12 @@
 //! the `park` that consumes the token. Each thread has a clock that
 //! [`Thread::unpark`] releases into *before* the real unpark and
 //! [`park`] acquires *after* the real park: every unpark that precedes the
-//! park in std's total order is covered. An unpark racing with a spurious
-//! wake-up may be counted too (a missed race, never a false one). Only
+//! park in std's total order is covered. An unpark whose release lands
+//! between the real park returning and the acquire is counted too, though
+//! its token is left for the next park (a spurious wake-up, or an unpark
+//! just after the token was consumed): a missed race in that window, never
+//! a false one; closing it would need the token and the clock updated
+//! atomically, which std's parker does not allow from outside. Only
 //! [`Thread`] handles from this module (`current`, `JoinHandle::thread`)
 //! carry the clock; `unpark` on a `std::thread::Thread` is not seen.
 
