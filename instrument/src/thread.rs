@@ -15,14 +15,20 @@
 //! `pthread_join`, so a plain `std::thread::scope` gives no edge from threads
 //! that are not joined explicitly. Here each scoped closure releases, as it
 //! finishes (or unwinds), into a clock keyed by the scope's address, and
-//! `scope` acquires it once std's `scope` returned.
+//! `scope` acquires it once std's `scope` returned. The return value of a
+//! thread nobody joins releases again after its destructor ran, which std
+//! also orders before the scope's end.
 //!
 //! **Parking.** std promises that writes before `unpark` are visible after
 //! the `park` that consumes the token. Each thread has a clock that
 //! [`Thread::unpark`] releases into *before* the real unpark and
 //! [`park`] acquires *after* the real park: every unpark that precedes the
-//! park in std's total order is covered. An unpark racing with a spurious
-//! wake-up may be counted too (a missed race, never a false one). Only
+//! park in std's total order is covered. An unpark whose release lands
+//! between the real park returning and the acquire is counted too, though
+//! its token is left for the next park (a spurious wake-up, or an unpark
+//! just after the token was consumed): a missed race in that window, never
+//! a false one; closing it would need the token and the clock updated
+//! atomically, which std's parker does not allow from outside. Only
 //! [`Thread`] handles from this module (`current`, `JoinHandle::thread`)
 //! carry the clock; `unpark` on a `std::thread::Thread` is not seen.
 
@@ -295,7 +301,10 @@ impl Builder {
                 // Released also when `f` unwinds: std's scope waits for
                 // panicked threads too.
                 let _done = ReleaseOnDrop(key);
-                f()
+                ScopedResult {
+                    value: Some(f()),
+                    key,
+                }
             })
         })?;
         Ok(ScopedJoinHandle {
@@ -372,8 +381,29 @@ pub struct Scope<'scope, 'env: 'scope> {
 /// An owned permission to join a scoped thread, as
 /// [`std::thread::ScopedJoinHandle`].
 pub struct ScopedJoinHandle<'scope, T> {
-    inner: std::thread::ScopedJoinHandle<'scope, T>,
+    inner: std::thread::ScopedJoinHandle<'scope, ScopedResult<T>>,
     thread: Thread,
+}
+
+/// A scoped closure's return value, as std keeps it until a join takes it.
+/// For a thread nobody joins, std drops the value and only then counts the
+/// thread out of the scope, on whichever thread lets go of it last (the
+/// scoped thread itself if its handle went first), so the value's
+/// destructor is ordered before the scope's end: this releases after it.
+struct ScopedResult<T> {
+    value: Option<T>,
+    /// The scope's clock key; 0 once a join took the value (the joiner's
+    /// later accesses are not the scoped thread's).
+    key: usize,
+}
+
+impl<T> Drop for ScopedResult<T> {
+    fn drop(&mut self) {
+        if self.key != 0 {
+            let _release = ReleaseOnDrop(self.key);
+            drop(self.value.take());
+        }
+    }
 }
 
 /// Releases into the scope's clock when the scoped closure ends.
@@ -473,7 +503,10 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// # Errors
     /// As std: `Err` with the panic payload if the thread panicked.
     pub fn join(self) -> Result<T> {
-        self.inner.join()
+        self.inner.join().map(|mut r| {
+            r.key = 0;
+            r.value.take().expect("a scoped result is taken once")
+        })
     }
 
     /// The thread's handle.

@@ -91,6 +91,43 @@ fn get_mut_try_unwrap_into_inner_are_ordered_after_drops() {
     });
 }
 
+/// `make_mut` on the last strong reference while a `Weak` exists takes the
+/// value over: std's Acquire compare-exchange on the strong count orders it
+/// after every other clone's drop, and the value is moved, not cloned.
+#[test]
+fn make_mut_of_the_last_strong_reference_is_ordered_after_drops() {
+    assert_clean(|| {
+        let mut a = Arc::new(RaceCell::new(0));
+        let w = Arc::downgrade(&a);
+        worker_then(&a, || ());
+        Arc::make_mut(&mut a).set(2);
+        assert_eq!(a.get(), 2);
+        assert!(w.upgrade().is_none(), "make_mut detached the weak");
+    });
+}
+
+/// Twin: while the worker's clone is alive, `make_mut` clones the value,
+/// reading it unordered with the worker's write.
+#[test]
+fn make_mut_of_a_shared_value_races_with_its_writer() {
+    assert_races(1, || {
+        let mut a = Arc::new(RaceCell::new(0));
+        let (written, done) = (Gate::new(), Gate::new());
+        std::thread::scope(|s| {
+            let mine = Arc::clone(&a);
+            s.spawn(|| {
+                mine.set(1);
+                written.open();
+                done.wait();
+                drop(mine);
+            });
+            written.wait();
+            Arc::make_mut(&mut a).set(2);
+            done.open();
+        });
+    });
+}
+
 /// Twin: while the worker's clone is alive (dropped only later), reading
 /// through the shared `Arc` is not ordered after the worker's write.
 #[test]

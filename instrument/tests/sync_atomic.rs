@@ -270,3 +270,150 @@ fn bool_and_ptr_api_match_std() {
     send_sync::<AtomicPtr<std::cell::Cell<u8>>>();
     send_sync::<AtomicBool>();
 }
+
+/// C++20 dropped same-thread stores from release sequences: a Relaxed store
+/// by the thread that made the release store ends the sequence too, so an
+/// acquire load reading it does not synchronise with the release store.
+#[test]
+fn same_thread_relaxed_store_breaks_the_release_sequence() {
+    assert_races(1, || {
+        let (x, flag) = (RaceCell::new(0), AtomicUsize::new(0));
+        let go = Gate::new();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                x.set(1);
+                flag.store(1, Release);
+                flag.store(2, Relaxed);
+                go.open();
+            });
+            go.wait();
+            assert_eq!(flag.load(Acquire), 2);
+            let _ = x.get();
+        });
+    });
+}
+
+/// `fence(Release)` before a relaxed RMW publishes like a release RMW; an
+/// AcqRel RMW in the middle of a chain passes on both its own and what it
+/// acquired.
+#[test]
+fn release_fence_with_rmw_and_acq_rel_chains_publish() {
+    assert_clean(|| {
+        let (x, y, flag) = (RaceCell::new(0), RaceCell::new(0), AtomicUsize::new(0));
+        let (first, second) = (Gate::new(), Gate::new());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                x.set(1);
+                fence(Release);
+                flag.fetch_add(1, Relaxed);
+                first.open();
+            });
+            s.spawn(|| {
+                first.wait();
+                y.set(1);
+                assert_eq!(flag.fetch_add(1, AcqRel), 1);
+                second.open();
+            });
+            second.wait();
+            assert_eq!(flag.load(Acquire), 2);
+            assert_eq!(x.get() + y.get(), 2);
+        });
+    });
+}
+
+/// Twin: a relaxed RMW without the fence publishes nothing of its own (it
+/// only continues a release sequence, and here there is none).
+#[test]
+fn relaxed_rmw_without_a_fence_does_not_publish() {
+    assert_races(1, || {
+        let (x, flag) = (RaceCell::new(0), AtomicUsize::new(0));
+        let go = Gate::new();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                x.set(1);
+                flag.fetch_add(1, Relaxed);
+                go.open();
+            });
+            go.wait();
+            assert_eq!(flag.load(Acquire), 1);
+            let _ = x.get();
+        });
+    });
+}
+
+/// `fence(Acquire)` takes what every earlier relaxed load read, not only the
+/// last one; a relaxed load after the fence is not covered by it.
+#[test]
+fn acquire_fence_covers_earlier_relaxed_loads_only() {
+    let run = |load_before_fence: bool| {
+        let (x, a, b) = (
+            RaceCell::new(0),
+            AtomicBool::new(false),
+            AtomicBool::new(false),
+        );
+        let go = Gate::new();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                x.set(1);
+                a.store(true, Release);
+                b.store(true, Release);
+                go.open();
+            });
+            go.wait();
+            if load_before_fence {
+                assert!(a.load(Relaxed));
+                assert!(b.load(Relaxed));
+                fence(Acquire);
+            } else {
+                fence(Acquire);
+                assert!(a.load(Relaxed));
+                assert!(b.load(Relaxed));
+            }
+            let _ = x.get();
+        });
+    };
+    assert_clean(|| run(true));
+    assert_races(1, || run(false));
+}
+
+/// std's `Debug` for an atomic (and `Pointer` for `AtomicPtr`) is a Relaxed
+/// load, which a later `fence(Acquire)` turns into a synchronising read
+/// like any other.
+#[derive(Clone, Copy)]
+enum Format {
+    Nothing,
+    Debug,
+    Pointer,
+}
+
+fn formatting_then_acquire_fence(format: Format) {
+    let (x, flag) = (RaceCell::new(0), AtomicBool::new(false));
+    let mut y = 0u8;
+    let p = AtomicPtr::new(std::ptr::null_mut::<u8>());
+    let go = Gate::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            x.set(1);
+            flag.store(true, Release);
+            p.store(&raw mut y, Release);
+            go.open();
+        });
+        go.wait();
+        match format {
+            Format::Nothing => {}
+            Format::Debug => assert_eq!(format!("{flag:?}"), "true"),
+            Format::Pointer => {
+                assert_ne!(format!("{p:p}"), format!("{:p}", std::ptr::null::<u8>()))
+            }
+        }
+        fence(Acquire);
+        let _ = x.get();
+    });
+}
+
+#[test]
+fn formatting_an_atomic_is_a_relaxed_load() {
+    assert_clean(|| formatting_then_acquire_fence(Format::Debug));
+    assert_clean(|| formatting_then_acquire_fence(Format::Pointer));
+    assert_races(1, || formatting_then_acquire_fence(Format::Nothing));
+}

@@ -132,3 +132,59 @@ fn errors_carry_the_value_like_std() {
     drop(tx);
     assert_eq!(rx.into_iter().collect::<Vec<_>>(), vec![5]);
 }
+
+/// A rendezvous channel (`sync_channel(0)`) orders the send before the
+/// matching receive, like any other channel.
+#[test]
+fn rendezvous_send_happens_before_the_receive() {
+    assert_clean(|| {
+        let x = RaceCell::new(0);
+        let (tx, rx) = sync_channel(0);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                x.set(1);
+                tx.send(()).unwrap();
+            });
+            assert_eq!(rx.recv(), Ok(()));
+            assert_eq!(x.get(), 1);
+        });
+    });
+}
+
+/// Twin: std documents no edge back from the receiver to the sender whose
+/// send it completed, so none is made.
+#[test]
+fn rendezvous_gives_no_edge_back_to_the_sender() {
+    assert_races(1, || {
+        let x = RaceCell::new(0);
+        let (tx, rx) = sync_channel(0);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                tx.send(()).unwrap();
+                let _ = x.get();
+            });
+            x.set(1);
+            assert_eq!(rx.recv(), Ok(()));
+        });
+    });
+}
+
+/// std documents no edge from a sender's drop to the `Err` a receiver sees
+/// on disconnection: none is made (accesses before the drop are published
+/// only by messages sent after them).
+#[test]
+fn disconnection_gives_no_edge() {
+    assert_races(1, || {
+        let x = RaceCell::new(0);
+        let (tx, rx) = channel::<()>();
+        std::thread::scope(|s| {
+            let x = &x;
+            s.spawn(move || {
+                x.set(1);
+                drop(tx);
+            });
+            assert_eq!(rx.recv(), Err(RecvError));
+            let _ = x.get();
+        });
+    });
+}

@@ -124,6 +124,48 @@ fn once_lock_get_or_init_and_set_publish() {
     });
 }
 
+/// std's `OnceLock` initialises inside `Once::call_once_force`: a panicking
+/// initialiser poisons the inner `Once` (a release) and the next one runs
+/// after observing that (an acquire), so a retry is ordered after the
+/// failed attempt's writes.
+#[test]
+fn panicking_once_lock_initialiser_is_ordered_before_the_retry() {
+    assert_clean(|| {
+        let (cell, x) = (OnceLock::new(), RaceCell::new(0));
+        one_after_other(
+            || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    cell.get_or_init(|| {
+                        x.set(1);
+                        panic!("first attempt fails")
+                    })
+                }));
+                assert!(r.is_err());
+            },
+            || assert_eq!(*cell.get_or_init(|| x.get() + 1), 2),
+        );
+    });
+}
+
+/// Twin: a write after the failed attempt returned is not ordered before
+/// the retry.
+#[test]
+fn write_after_a_failed_once_lock_initialiser_races() {
+    assert_races(1, || {
+        let (cell, x) = (OnceLock::new(), RaceCell::new(0));
+        one_after_other(
+            || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    cell.get_or_init(|| -> i32 { panic!("first attempt fails") })
+                }));
+                assert!(r.is_err());
+                x.set(1);
+            },
+            || assert_eq!(*cell.get_or_init(|| x.get() + 1), 2),
+        );
+    });
+}
+
 /// Twin: a write after `set` is not published by it.
 #[test]
 fn write_after_once_lock_set_races() {
@@ -214,4 +256,52 @@ fn lazy_lock_api_and_poisoning_match_std() {
     let again = std::panic::catch_unwind(|| *bad).unwrap_err();
     let msg = again.downcast_ref::<String>().map(String::as_str);
     assert_eq!(msg, Some("LazyLock instance has previously been poisoned"));
+}
+
+/// A caller that arrives while the initialiser is still running blocks in
+/// std and returns after it: it is ordered after the initialiser too. Each
+/// initialiser waits until the other caller has been let in (which may or
+/// may not be blocked yet; either way it returns only after completion).
+#[test]
+fn callers_blocked_during_initialisation_are_ordered_after_it() {
+    assert_clean(|| {
+        let (entered, waiting) = (Gate::new(), Gate::new());
+        let hold = || {
+            entered.open();
+            waiting.wait();
+        };
+        let let_in = || {
+            entered.wait();
+            waiting.open();
+        };
+        let (once, cell) = (Once::new(), OnceLock::new());
+        let (x, y, z) = (RaceCell::new(0), RaceCell::new(0), RaceCell::new(0));
+        let lazy = LazyLock::new(|| {
+            hold();
+            z.set(3);
+            3
+        });
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                once.call_once(|| {
+                    hold();
+                    x.set(1);
+                });
+                cell.get_or_init(|| {
+                    hold();
+                    y.set(2);
+                });
+                assert_eq!(*lazy, 3);
+            });
+            let_in();
+            once.call_once(|| unreachable!());
+            assert_eq!(x.get(), 1);
+            let_in();
+            cell.wait();
+            assert_eq!(y.get(), 2);
+            let_in();
+            assert_eq!(*lazy, 3);
+            assert_eq!(z.get(), 3);
+        });
+    });
 }

@@ -118,3 +118,52 @@ fn panicking_scoped_thread_is_covered() {
         assert_eq!(x.get(), 1);
     });
 }
+
+/// Writes a borrowed cell when dropped.
+struct SetsOnDrop<'a>(&'a RaceCell<i32>);
+
+impl Drop for SetsOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.set(1);
+    }
+}
+
+/// The result of a scoped thread that nobody joins is dropped before the
+/// scope ends: std drops it and only then counts the thread out ("dropping
+/// it might still use things it borrowed from 'scope"). Here the handle is
+/// dropped first, so the result is dropped on the scoped thread itself,
+/// after its closure returned.
+#[test]
+fn unjoined_result_is_dropped_before_the_scope_end() {
+    assert_clean(|| {
+        let x = RaceCell::new(0);
+        let go = Gate::new();
+        thread::scope(|s| {
+            let h = s.spawn(|| {
+                go.wait();
+                SetsOnDrop(&x)
+            });
+            drop(h);
+            go.open();
+        });
+        assert_eq!(x.get(), 1);
+    });
+}
+
+/// Twin: a joined result is dropped by the joiner; a scoped thread that
+/// reads the cell without being ordered after that drop races with it.
+#[test]
+fn joined_result_drop_is_not_covered_for_other_threads() {
+    assert_races(1, || {
+        let x = RaceCell::new(0);
+        let dropped = Gate::new();
+        thread::scope(|s| {
+            s.spawn(|| {
+                dropped.wait();
+                let _ = x.get();
+            });
+            drop(s.spawn(|| SetsOnDrop(&x)).join().unwrap());
+            dropped.open();
+        });
+    });
+}

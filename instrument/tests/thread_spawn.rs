@@ -114,3 +114,21 @@ fn api_matches_std() {
         h.join().unwrap();
     }
 }
+
+/// `is_finished` orders nothing (std promises no edge): the child's write
+/// races with a read made after seeing it finished, without a join.
+#[test]
+fn is_finished_gives_no_edge() {
+    assert_races(1, || {
+        let x = std::sync::Arc::new(RaceCell::new(0));
+        let h = {
+            let x = std::sync::Arc::clone(&x);
+            thread::spawn(move || x.set(1))
+        };
+        while !h.is_finished() {
+            thread::yield_now();
+        }
+        let _ = x.get();
+        h.join().unwrap();
+    });
+}

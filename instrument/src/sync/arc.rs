@@ -264,12 +264,34 @@ impl<T: ?Sized> Arc<T> {
 }
 
 impl<T: Clone> Arc<T> {
-    /// A mutable reference, cloning the value first if it is shared.
+    /// A mutable reference, cloning the value first if another `Arc` shares
+    /// it. As std, the last strong reference takes the value over even
+    /// while `Weak`s exist (they are detached), and is then ordered after
+    /// every other reference's drop.
     pub fn make_mut(this: &mut Arc<T>) -> &mut T {
-        if std::sync::Arc::get_mut(&mut this.inner).is_none() {
-            *this = Arc::new((**this).clone());
+        // std's `make_mut` decides unique-or-clone with one compare-exchange
+        // on the strong count; only std's own function can make that choice
+        // without racing `Weak::upgrade`. If it clones, it drops this
+        // reference without our `Drop`, so release for it first (harmless
+        // if the value turns out unique: the clock then has no other reader).
+        var::release(&this.inner.clock.0);
+        let inner = std::sync::Arc::make_mut(&mut this.inner);
+        // Unique (or moved away from `Weak`s): every other drop released into
+        // this clock, which moved along with the value. A fresh clone's
+        // clock is empty.
+        var::acquire(&inner.clock.0);
+        &mut inner.value
+    }
+}
+
+/// What std's `Arc::make_mut` clones when the value is shared: the value,
+/// with a clock of its own.
+impl<T: Clone> Clone for ArcInner<T> {
+    fn clone(&self) -> ArcInner<T> {
+        ArcInner {
+            clock: DropClock(SyncVar::new()),
+            value: self.value.clone(),
         }
-        Arc::get_mut(this).expect("unique after cloning")
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! | operation                                         | happens-before effect                     |
 //! |---------------------------------------------------|-------------------------------------------|
-//! | the initialising closure finishing (or panicking in `call_once*`) | releases into the object's clock |
+//! | the initialising closure finishing or panicking    | releases into the object's clock          |
+//! | an initialising closure starting (`call_once_force`, `get_or_init`, `set`, `force`) | acquires it (a failed attempt's writes) |
 //! | every call that observes completion: `call_once*`, `wait*`, `is_completed() == true`, `get() == Some`, `get_or_init`, `set`, `force`, `Deref` | acquires it |
 //! | `get_mut`, `take`, `into_inner`, `force_mut`      | none (`&mut`/ownership)                   |
 //!
@@ -11,9 +12,9 @@
 //! the clock. A `Once` closure that panics poisons the `Once`; the release
 //! still happens (std's poisoning store is a release too), so a later
 //! `call_once_force` closure sees what the failed attempt wrote (it acquires
-//! before running). A panicking
-//! `OnceLock`/`LazyLock` initialiser publishes nothing (nobody can observe it
-//! through the lock).
+//! before running). `OnceLock` (and so `LazyLock`) is the same: std
+//! initialises it inside `call_once_force`, so a panicking initialiser
+//! releases too and the next initialiser acquires before it runs.
 
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -204,9 +205,12 @@ impl<T> OnceLock<T> {
     #[inline]
     pub fn get_or_init<F: FnOnce() -> T>(&self, f: F) -> &T {
         let v = self.inner.get_or_init(|| {
-            let v = f();
-            var::release(&self.sync);
-            v
+            // std runs this inside `Once::call_once_force`: an earlier
+            // initialiser that panicked poisoned the `Once` (a release) and
+            // this one started after seeing that (an acquire).
+            var::acquire(&self.sync);
+            let _release = ReleaseOnDrop(&self.sync);
+            f()
         });
         var::acquire(&self.sync);
         v

@@ -10,6 +10,7 @@
 //! | load / failed CAS `Acquire`/`SeqCst`          | acquires the location's clock                           |
 //! | load / failed CAS `Relaxed`                   | stashes the clock for a later `fence(Acquire)`          |
 //! | [`fence`]`(Release)`, `(Acquire)`, `(AcqRel/SeqCst)` | as std: publishes for later relaxed stores / takes what earlier relaxed loads read / both |
+//! | `Debug` (and `Pointer` for [`AtomicPtr`])      | a `Relaxed` load, as std's                              |
 //! | [`compiler_fence`], `get_mut`, `into_inner`, `as_ptr` | none                                            |
 //!
 //! So a `Relaxed` flag does not publish data, `Release`/`Acquire` does,
@@ -296,8 +297,9 @@ macro_rules! atomic_common {
 
         impl $(<$g>)? std::fmt::Debug for $name $(<$g>)? {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                // std's output; the read is not an instrumented operation.
-                std::fmt::Debug::fmt(&self.v, f)
+                // std formats a Relaxed load, which a later `fence(Acquire)`
+                // may rely on: it goes through the model like any load.
+                std::fmt::Debug::fmt(&self.load(Ordering::Relaxed), f)
             }
         }
     };

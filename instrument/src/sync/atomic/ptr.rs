@@ -51,6 +51,6 @@ impl<T> Default for AtomicPtr<T> {
 
 impl<T> fmt::Pointer for AtomicPtr<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Pointer::fmt(&self.v.load(Ordering::Relaxed), f)
+        fmt::Pointer::fmt(&self.load(Ordering::Relaxed), f)
     }
 }
