@@ -5,7 +5,7 @@
 use racedet::cell::RaceCell;
 
 fn env_enables_detection() -> bool {
-    std::env::var_os("RACEDET").is_some_and(|v| v != "0")
+    std::env::var_os("RACEDET").is_some_and(|v| !v.is_empty() && v != "0")
         || std::env::var_os("RACEDET_OPTIONS").is_some()
 }
 

@@ -109,7 +109,8 @@ pub fn enabled() -> bool {
 /// Initialises the runtime (idempotent). Returns whether detection is on.
 #[cold]
 pub fn init() -> bool {
-    let env = std::env::var_os("RACEDET").is_some_and(|v| v != "0")
+    // `RACEDET=` (empty) and `RACEDET=0` mean off, as an unset variable.
+    let env = std::env::var_os("RACEDET").is_some_and(|v| !v.is_empty() && v != "0")
         || std::env::var_os("RACEDET_OPTIONS").is_some();
     if env {
         ENV_ON.store(1, Ordering::Relaxed);
