@@ -14,8 +14,8 @@
 //! Moir and Scherer, "Quickly reacquirable locks", 2003, and the
 //! `membarrier(2)` pattern of user-space RCU):
 //! - The owner enters by storing its nesting `depth` (a plain store: only the
-//!   owner writes it while biased), a compiler fence, then re-reading
-//!   `owner`. No atomic read-modify-write, no hardware fence.
+//!   owner writes it), a compiler fence, then re-reading `owner`. No atomic
+//!   read-modify-write, no hardware fence.
 //! - Any other thread *revokes* the bias once and for all: it publishes
 //!   `REVOKING`, calls `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`, which
 //!   makes every running thread of the process execute a full barrier, waits
@@ -26,6 +26,14 @@
 //!   of `depth` (which the revoker then sees and waits for). The owner's
 //!   release of `depth` and the revoker's acquire order the owner's last
 //!   critical section before every later locked one.
+//!
+//! Each holding of the bias (a *generation*: the creator's, then at most
+//! [`MAX_REBIAS`] more) has its own `depth` word, and `owner` names the
+//! generation next to the holder's token. A thread that read `owner` just
+//! before its bias moved on may still store into the depth word of its old
+//! generation before its re-read of `owner` sends it back; with one shared
+//! word, that store (and the reset of it) would overwrite the new holder's
+//! depth, letting a later revoker in beside a live critical section.
 //!
 //! A nested read by the owner inside its own biased read needs no check: the
 //! outer `depth` already holds a revoker off. A write nested in any access of
@@ -48,14 +56,21 @@ use parking_lot::lock_api::RawRwLock as _;
 
 /// Set in `owner` (over the holder's token) while its bias is revoked.
 const REVOKING: u64 = 1 << 63;
+/// `owner` is `token << GEN_BITS | generation` while biased.
+const GEN_BITS: u32 = 2;
+const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
 /// `owner` once nobody holds the bias: the real lock is used from then on.
 const REVOKED: u64 = u64::MAX;
 /// `depth` while the holder writes.
 const WRITER: u32 = u32::MAX;
 /// Times the bias may move to another thread before the lock settles on
 /// the real lock for good (a map built on one thread and then used by one
-/// worker keeps a bias; maps used by turns settle quickly).
-const MAX_REBIAS: u32 = 2;
+/// worker keeps a bias; maps used by turns settle quickly). Generations run
+/// from 0 to this.
+const MAX_REBIAS: u64 = 2;
+const _: () = assert!(MAX_REBIAS <= GEN_MASK);
+/// A guard that holds the real lock, not a bias.
+const UNBIASED: u8 = u8::MAX;
 /// Revocations per process after which new locks start unbiased.
 const REVOCATION_LIMIT: u64 = 4096;
 
@@ -87,13 +102,13 @@ pub(crate) struct BiasedRwLock<T> {
     /// First, with `owner`: the words every call touches sit at the start,
     /// next to whatever lock word precedes this one in memory.
     lock: RawRwLock,
-    /// The bias holder's token, with `REVOKING` set while it is revoked, or
-    /// `REVOKED`.
+    /// The bias holder's token and generation (`token << GEN_BITS | gen`),
+    /// with `REVOKING` set while it is revoked, or `REVOKED`.
     owner: AtomicU64,
-    /// The holder's nesting: readers, or `WRITER`. Written only by the
-    /// holder, and drained to zero before the bias moves.
-    depth: AtomicU32,
-    rebiases: AtomicU32,
+    /// Per generation, the holder's nesting: readers, or `WRITER`. Written
+    /// only by that generation's holder, and drained to zero before the bias
+    /// moves on.
+    depth: [AtomicU32; MAX_REBIAS as usize + 1],
     data: UnsafeCell<T>,
 }
 
@@ -105,8 +120,8 @@ unsafe impl<T: Send> Send for BiasedRwLock<T> {}
 
 /// How the caller stands towards the bias.
 enum Bias {
-    /// Entered biased.
-    Entered,
+    /// Entered biased, in this generation.
+    Entered(u8),
     /// Nobody holds a bias: use the real lock.
     Revoked,
     /// Another thread holds it or is revoking it: revoke, then retry.
@@ -118,9 +133,8 @@ impl<T> BiasedRwLock<T> {
     pub(crate) fn new(data: T) -> Self {
         let biased = bias_available() && REVOCATIONS.load(Ordering::Relaxed) < REVOCATION_LIMIT;
         BiasedRwLock {
-            owner: AtomicU64::new(if biased { token() } else { REVOKED }),
-            depth: AtomicU32::new(0),
-            rebiases: AtomicU32::new(0),
+            owner: AtomicU64::new(if biased { token() << GEN_BITS } else { REVOKED }),
+            depth: Default::default(),
             lock: RawRwLock::INIT,
             data: UnsafeCell::new(data),
         }
@@ -131,10 +145,10 @@ impl<T> BiasedRwLock<T> {
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
         loop {
             match self.enter(false) {
-                Bias::Entered => return ReadGuard::new(self, true),
+                Bias::Entered(generation) => return ReadGuard::new(self, generation),
                 Bias::Revoked => {
                     self.lock.lock_shared();
-                    return ReadGuard::new(self, false);
+                    return ReadGuard::new(self, UNBIASED);
                 }
                 Bias::Other(seen) => self.revoke(seen),
             }
@@ -146,10 +160,10 @@ impl<T> BiasedRwLock<T> {
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
         loop {
             match self.enter(true) {
-                Bias::Entered => return WriteGuard::new(self, true),
+                Bias::Entered(generation) => return WriteGuard::new(self, generation),
                 Bias::Revoked => {
                     self.lock.lock_exclusive();
-                    return WriteGuard::new(self, false);
+                    return WriteGuard::new(self, UNBIASED);
                 }
                 Bias::Other(seen) => self.revoke(seen),
             }
@@ -162,38 +176,45 @@ impl<T> BiasedRwLock<T> {
     fn enter(&self, write: bool) -> Bias {
         // Acquire pairs with the revoker's release: the last biased
         // critical section happens before the locked ones.
-        let o = self.owner.load(Ordering::Acquire);
+        self.enter_seen(self.owner.load(Ordering::Acquire), write)
+    }
+
+    /// [`enter`](Self::enter) once `owner` was read as `o`, which may be
+    /// stale by now.
+    #[inline]
+    fn enter_seen(&self, o: u64, write: bool) -> Bias {
         if o == REVOKED {
             return Bias::Revoked;
         }
-        let me = token();
-        if o & !REVOKING != me {
+        if (o & !REVOKING) >> GEN_BITS != token() {
             return Bias::Other(o);
         }
-        // We hold (or held, while it is being revoked) the bias, so `depth`
-        // is ours.
-        let d = self.depth.load(Ordering::Relaxed);
+        // We hold, or held, the bias in generation `g`, whose depth word only
+        // this thread writes (even if the bias has moved on since `o` was
+        // read, which the re-read below catches).
+        let g = (o & GEN_MASK) as u8;
+        let depth = &self.depth[g as usize];
+        let d = depth.load(Ordering::Relaxed);
         if d == WRITER || (write && d != 0) {
             reentrant();
         }
         if d > 0 {
             // Nested in our own biased read, whose depth already holds any
-            // revoker off.
-            self.depth.store(d + 1, Ordering::Relaxed);
-            return Bias::Entered;
+            // revoker off (so the bias is still ours).
+            depth.store(d + 1, Ordering::Relaxed);
+            return Bias::Entered(g);
         }
-        if o != me {
+        if o & REVOKING != 0 {
             return Bias::Other(o);
         }
-        self.depth
-            .store(if write { WRITER } else { 1 }, Ordering::Relaxed);
+        depth.store(if write { WRITER } else { 1 }, Ordering::Relaxed);
         // The store above must not sink below the re-read; the revoker's
         // membarrier supplies the hardware half of the fence.
         compiler_fence(Ordering::SeqCst);
-        if self.owner.load(Ordering::Relaxed) == me {
-            return Bias::Entered;
+        if self.owner.load(Ordering::Relaxed) == o {
+            return Bias::Entered(g);
         }
-        self.depth.store(0, Ordering::Release);
+        depth.store(0, Ordering::Release);
         Bias::Other(self.owner.load(Ordering::Relaxed))
     }
 
@@ -221,14 +242,15 @@ impl<T> BiasedRwLock<T> {
         {
             REVOCATIONS.fetch_add(1, Ordering::Relaxed);
             heavy_barrier();
+            let generation = seen & GEN_MASK;
             let mut spins = 0u32;
-            while self.depth.load(Ordering::Acquire) != 0 {
+            while self.depth[generation as usize].load(Ordering::Acquire) != 0 {
                 backoff(&mut spins);
             }
-            let next = if self.rebiases.fetch_add(1, Ordering::Relaxed) < MAX_REBIAS
+            let next = if generation < MAX_REBIAS
                 && REVOCATIONS.load(Ordering::Relaxed) < REVOCATION_LIMIT
             {
-                token()
+                token() << GEN_BITS | (generation + 1)
             } else {
                 REVOKED
             };
@@ -276,17 +298,18 @@ fn reentrant() -> ! {
 
 pub(crate) struct ReadGuard<'a, T> {
     lock: &'a BiasedRwLock<T>,
-    biased: bool,
+    /// The bias generation entered, or `UNBIASED`.
+    generation: u8,
     /// A biased guard must be dropped by the thread that owns `depth`.
     _not_send: PhantomData<*const ()>,
 }
 
 impl<'a, T> ReadGuard<'a, T> {
     #[inline]
-    fn new(lock: &'a BiasedRwLock<T>, biased: bool) -> Self {
+    fn new(lock: &'a BiasedRwLock<T>, generation: u8) -> Self {
         ReadGuard {
             lock,
-            biased,
+            generation,
             _not_send: PhantomData,
         }
     }
@@ -295,7 +318,7 @@ impl<'a, T> ReadGuard<'a, T> {
     /// guard lives (a read through the bias: only the bias holder enters).
     #[inline]
     pub(crate) fn is_exclusive(&self) -> bool {
-        self.biased
+        self.generation != UNBIASED
     }
 }
 
@@ -312,11 +335,12 @@ impl<T> Deref for ReadGuard<'_, T> {
 impl<T> Drop for ReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if self.biased {
-            let d = self.lock.depth.load(Ordering::Relaxed);
+        if self.generation != UNBIASED {
+            let depth = &self.lock.depth[self.generation as usize];
+            let d = depth.load(Ordering::Relaxed);
             // Release: a revoker that sees the drained depth sees this
             // critical section's effects.
-            self.lock.depth.store(d - 1, Ordering::Release);
+            depth.store(d - 1, Ordering::Release);
         } else {
             // SAFETY: this guard took the shared lock and has not released it.
             unsafe { self.lock.lock.unlock_shared() };
@@ -326,16 +350,17 @@ impl<T> Drop for ReadGuard<'_, T> {
 
 pub(crate) struct WriteGuard<'a, T> {
     lock: &'a BiasedRwLock<T>,
-    biased: bool,
+    /// The bias generation entered, or `UNBIASED`.
+    generation: u8,
     _not_send: PhantomData<*const ()>,
 }
 
 impl<'a, T> WriteGuard<'a, T> {
     #[inline]
-    fn new(lock: &'a BiasedRwLock<T>, biased: bool) -> Self {
+    fn new(lock: &'a BiasedRwLock<T>, generation: u8) -> Self {
         WriteGuard {
             lock,
-            biased,
+            generation,
             _not_send: PhantomData,
         }
     }
@@ -362,8 +387,8 @@ impl<T> DerefMut for WriteGuard<'_, T> {
 impl<T> Drop for WriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if self.biased {
-            self.lock.depth.store(0, Ordering::Release);
+        if self.generation != UNBIASED {
+            self.lock.depth[self.generation as usize].store(0, Ordering::Release);
         } else {
             // SAFETY: this guard took the exclusive lock and has not released it.
             unsafe { self.lock.lock.unlock_exclusive() };
@@ -442,16 +467,16 @@ mod tests {
         }
         {
             let g = l.read();
-            assert!(g.biased);
+            assert!(g.is_exclusive());
             let nested = l.read();
-            assert!(nested.biased);
+            assert!(nested.is_exclusive());
             assert_eq!(*g + *nested, 2);
         }
         let mut w = l.write();
-        assert!(w.biased);
+        assert_eq!(w.generation, 0);
         *w += 1;
         drop(w);
-        assert_eq!(l.depth.load(Ordering::Relaxed), 0);
+        assert_eq!(l.depth[0].load(Ordering::Relaxed), 0);
         assert_eq!(*l.read(), 2);
     }
 
@@ -471,13 +496,17 @@ mod tests {
             .unwrap()
         };
         let (a, owner) = on(&l);
-        assert_eq!(owner, a, "first move: the worker takes the bias");
-        assert!(l.read().biased, "second move: back to the creator");
-        assert_eq!(l.owner.load(Ordering::Relaxed), token());
+        assert_eq!(
+            owner,
+            a << GEN_BITS | 1,
+            "first move: the worker takes the bias"
+        );
+        assert!(l.read().is_exclusive(), "second move: back to the creator");
+        assert_eq!(l.owner.load(Ordering::Relaxed), token() << GEN_BITS | 2);
         let (_, owner) = on(&l);
         assert_eq!(owner, REVOKED, "third move: settled");
         let g = l.read();
-        assert!(!g.biased);
+        assert!(!g.is_exclusive());
         assert_eq!(*g, 2);
     }
 
@@ -569,6 +598,38 @@ mod tests {
     }
 
     #[test]
+    fn a_stale_view_of_a_moved_bias_leaves_the_new_holder_alone() {
+        // This thread read `owner` while it still held the bias; since then
+        // the bias moved to another thread (generation 1), which is inside
+        // writing. Entering with the stale view must neither take the new
+        // holder's depth for its own (a false "re-entrant" panic) nor
+        // overwrite it (which would let a revoker in beside the writer).
+        let l = BiasedRwLock::new(0u64);
+        let stale = l.owner.load(Ordering::Relaxed);
+        if stale == REVOKED {
+            return; // no membarrier on this machine
+        }
+        let other = (token() + 1_000_000) << GEN_BITS | 1;
+        l.owner.store(other, Ordering::Relaxed);
+        l.depth[1].store(WRITER, Ordering::Relaxed);
+        for write in [false, true] {
+            assert!(matches!(l.enter_seen(stale, write), Bias::Other(o) if o == other));
+            assert_eq!(
+                l.depth[1].load(Ordering::Relaxed),
+                WRITER,
+                "new holder's depth"
+            );
+            assert_eq!(
+                l.depth[0].load(Ordering::Relaxed),
+                0,
+                "stale entry backed out"
+            );
+        }
+        // Let the lock drop cleanly.
+        l.depth[1].store(0, Ordering::Relaxed);
+    }
+
+    #[test]
     fn owner_write_inside_read_panics_rather_than_deadlocking() {
         let l = BiasedRwLock::new(0u64);
         if l.owner.load(Ordering::Relaxed) == REVOKED {
@@ -580,7 +641,7 @@ mod tests {
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(l.write())));
         assert!(caught.is_err());
         drop(r);
-        assert_eq!(l.depth.load(Ordering::Relaxed), 0);
+        assert_eq!(l.depth[0].load(Ordering::Relaxed), 0);
         *l.write() = 3;
         assert_eq!(*l.read(), 3);
     }
