@@ -9,7 +9,9 @@
 //! every ordering, fences, accesses of every size and alignment, ranges,
 //! resets), runs both detectors on each, and requires the per-access
 //! verdicts to be identical. A disagreement prints the seed and a shrunk
-//! trace.
+//! trace. Lock 0 goes through the shortcuts racedet's own `Mutex` and
+//! `RwLock` use (no spin lock; lock-free read unlocks, `sync/readers.rs`),
+//! the other lock through the spin-locked calls.
 //!
 //! `RACEDET_DIFF_TRACES=N` and `RACEDET_DIFF_SEED=S` override the number of
 //! traces and the first seed (trace `i` uses seed `S + i`); the traces are

@@ -77,21 +77,47 @@ impl<'a> Engine<'a> {
                 let joiner = self.threads[t].as_mut().expect("running");
                 assert!(self.reg.join(joiner, id), "join of a finished thread");
             }
+            // Lock 0 is driven as racedet's `Mutex` and `RwLock` drive their
+            // clocks (the shortcuts that skip the sync object's spin lock,
+            // valid because a trace respects the lock's sides); the others
+            // through the spin-locked calls of raw annotations.
             Event::Lock { t, m } => {
                 let thr = self.threads[t].as_mut().expect("running");
-                self.locks[m].lock_acquired(thr);
+                if m == 0 {
+                    // SAFETY: the trace holds lock 0 exclusively here.
+                    unsafe { self.locks[m].lock_acquired_exclusive(thr) };
+                } else {
+                    self.locks[m].lock_acquired(thr);
+                }
             }
             Event::Unlock { t, m } => {
                 let thr = self.threads[t].as_mut().expect("running");
-                self.locks[m].unlock(thr);
+                if m == 0 {
+                    // SAFETY: as above, until this unlock.
+                    unsafe { self.locks[m].unlock_exclusive(thr) };
+                } else {
+                    self.locks[m].unlock(thr);
+                }
             }
             Event::ReadLock { t, m } => {
                 let thr = self.threads[t].as_mut().expect("running");
-                self.locks[m].read_lock_acquired(thr);
+                if m == 0 {
+                    // SAFETY: the trace holds lock 0's shared side here, and
+                    // its writer-side events come only while it is held
+                    // exclusively.
+                    unsafe { self.locks[m].read_lock_acquired_shared(thr) };
+                } else {
+                    self.locks[m].read_lock_acquired(thr);
+                }
             }
             Event::ReadUnlock { t, m } => {
                 let thr = self.threads[t].as_mut().expect("running");
-                self.locks[m].read_unlock(thr);
+                if m == 0 {
+                    // SAFETY: as above, until this read unlock.
+                    unsafe { self.locks[m].read_unlock_shared(thr) };
+                } else {
+                    self.locks[m].read_unlock(thr);
+                }
             }
             Event::Acquire { t, v } => {
                 let thr = self.threads[t].as_mut().expect("running");
