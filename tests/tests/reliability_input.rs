@@ -168,3 +168,21 @@ fn unreadable_gate_input_is_a_config_error() {
     let err = text(&out.stderr);
     assert!(err.contains("max_reports") && err.contains("lots"), "{err}");
 }
+
+/// `RACEDET` turns detection on with any value but `0` or the empty string,
+/// which read as unset (`RACEDET= cargo test` must not switch it on).
+#[test]
+fn racedet_variable_is_on_only_with_a_value() {
+    for (value, on) in [("1", true), ("yes", true), ("0", false), ("", false)] {
+        let out = output_within(target(&["flood", "1"]).env("RACEDET", value), LIMIT);
+        // A process that reported a race exits with `exitcode` (66).
+        let want = if on { 66 } else { 0 };
+        assert_eq!(out.status.code(), Some(want), "RACEDET={value:?}");
+        let err = text(&out.stderr);
+        assert_eq!(
+            err.contains("WARNING: DATA RACE"),
+            on,
+            "RACEDET={value:?}: {err}"
+        );
+    }
+}
