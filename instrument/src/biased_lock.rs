@@ -107,8 +107,9 @@ pub(crate) struct BiasedRwLock<T> {
     owner: AtomicU64,
     /// Per generation, the holder's nesting: readers, or `WRITER`. Written
     /// only by that generation's holder, and drained to zero before the bias
-    /// moves on.
-    depth: [AtomicU32; MAX_REBIAS as usize + 1],
+    /// moves on. One word per value of the generation field (one unused), so
+    /// that indexing by it needs no bounds check.
+    depth: [AtomicU32; GEN_MASK as usize + 1],
     data: UnsafeCell<T>,
 }
 
@@ -193,7 +194,7 @@ impl<T> BiasedRwLock<T> {
         // this thread writes (even if the bias has moved on since `o` was
         // read, which the re-read below catches).
         let g = (o & GEN_MASK) as u8;
-        let depth = &self.depth[g as usize];
+        let depth = &self.depth[(o & GEN_MASK) as usize];
         let d = depth.load(Ordering::Relaxed);
         if d == WRITER || (write && d != 0) {
             reentrant();
@@ -336,7 +337,7 @@ impl<T> Drop for ReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         if self.generation != UNBIASED {
-            let depth = &self.lock.depth[self.generation as usize];
+            let depth = &self.lock.depth[usize::from(self.generation) & GEN_MASK as usize];
             let d = depth.load(Ordering::Relaxed);
             // Release: a revoker that sees the drained depth sees this
             // critical section's effects.
@@ -388,7 +389,8 @@ impl<T> Drop for WriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         if self.generation != UNBIASED {
-            self.lock.depth[self.generation as usize].store(0, Ordering::Release);
+            self.lock.depth[usize::from(self.generation) & GEN_MASK as usize]
+                .store(0, Ordering::Release);
         } else {
             // SAFETY: this guard took the exclusive lock and has not released it.
             unsafe { self.lock.lock.unlock_exclusive() };

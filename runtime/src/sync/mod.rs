@@ -289,9 +289,13 @@ impl SyncVar {
     pub fn read_unlock(&self, thr: &mut ThreadState) {
         self.with_read_released(|r| {
             let own = thr.own_time();
+            let repeated = r.readers != Readers::NONE;
             read_unlock_in(r, thr);
             // SAFETY: the spin lock is held, and this is `thr`'s thread.
-            unsafe { self.fast.claim(thr, own, &mut r.clock, &mut r.claimed) };
+            unsafe {
+                self.fast
+                    .claim(thr, own, repeated, &mut r.clock, &mut r.claimed)
+            };
         });
     }
 

@@ -38,7 +38,8 @@ use crate::thread::{ClockVersion, ThreadState};
 
 /// Threads with slots below this read-unlock without the spin lock; the
 /// others take the slow path every time. 16 entries are 384 bytes, allocated
-/// only for reader-writer locks read-unlocked with detection on.
+/// only for reader-writer locks read-unlocked at least twice between two
+/// writers with detection on.
 pub(super) const FAST_READERS: usize = 16;
 
 /// A bit per claimed entry.
@@ -108,7 +109,10 @@ impl FastReaders {
     /// `clock` (the spin-locked half of `R_m`). Any earlier claim of the
     /// entry, by a finished previous owner of the slot, is folded into
     /// `clock` first. `own` is `thr`'s own time before that unlock's new
-    /// epoch.
+    /// epoch. `repeated` says whether another read unlock came since the
+    /// last writer: the entries are allocated only then, so that a lock
+    /// read once between writes (one of many per-item locks) costs no
+    /// memory.
     ///
     /// # Safety
     /// The caller holds the sync object's spin lock (or the real lock
@@ -117,6 +121,7 @@ impl FastReaders {
         &self,
         thr: &ThreadState,
         own: u32,
+        repeated: bool,
         clock: &mut VectorClock,
         claimed: &mut Claimed,
     ) {
@@ -126,6 +131,9 @@ impl FastReaders {
         }
         let mut p = self.entries.load(Ordering::Acquire);
         if p.is_null() {
+            if !repeated {
+                return;
+            }
             p = Box::into_raw(Box::new(Entries(Default::default())));
             // Release: readers that see the pointer see initialised entries.
             // Only spin-locked callers allocate, so no allocation is lost.
@@ -193,5 +201,41 @@ impl Drop for FastReaders {
 fn fold(clock: &mut VectorClock, slot: Slot, own: u32) {
     if own > clock.get(slot) {
         clock.set(slot, own);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sync::SyncVar;
+    use crate::thread::Registry;
+    use std::sync::atomic::Ordering;
+
+    fn read_section(l: &SyncVar, t: &mut crate::thread::ThreadState) {
+        // SAFETY: one thread, so every call runs as if under the matching
+        // side of a real lock.
+        unsafe {
+            l.read_lock_acquired_shared(t);
+            l.read_unlock_shared(t);
+        }
+    }
+
+    #[test]
+    fn entries_are_allocated_only_for_locks_read_twice_between_writers() {
+        let mut reg = Registry::default();
+        let mut t = reg.register_root(None, 0);
+        let once = SyncVar::new();
+        read_section(&once, &mut t);
+        // SAFETY: as above.
+        unsafe {
+            once.lock_acquired_exclusive(&mut t);
+            once.unlock_exclusive(&mut t);
+        }
+        read_section(&once, &mut t);
+        assert!(once.fast.entries.load(Ordering::Relaxed).is_null());
+
+        let twice = SyncVar::new();
+        read_section(&twice, &mut t);
+        read_section(&twice, &mut t);
+        assert!(!twice.fast.entries.load(Ordering::Relaxed).is_null());
     }
 }
