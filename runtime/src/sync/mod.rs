@@ -26,14 +26,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::clock::VectorClock;
 use crate::thread::{ClockVersion, ThreadState};
 
+mod lazy;
 mod readers;
 mod table;
 
 use readers::{Claimed, FastReaders};
 
+pub use lazy::SyncVar;
 pub use table::SyncTable;
 
-/// The clocks of one synchronisation object.
+/// The clocks of one synchronisation object, allocated by its [`SyncVar`]
+/// handle on first use with detection on.
 ///
 /// The two halves sit in separate cells because a reader-writer lock's
 /// readers use them differently: under the real lock's shared side, read
@@ -41,7 +44,7 @@ pub use table::SyncTable;
 /// this object's spin lock), while read unlocks *write* `ReadReleased`
 /// (under the spin lock, since they also run at the same time). Nobody forms
 /// a `&mut` to a half another thread may be reading.
-pub struct SyncVar {
+pub struct Clocks {
     lock: AtomicBool,
     released: UnsafeCell<Released>,
     read_released: UnsafeCell<ReadReleased>,
@@ -102,25 +105,25 @@ fn same_thread(v: Option<ClockVersion>, thr: &ThreadState) -> bool {
 // SAFETY: the cells are only accessed under `lock` (see `spin_locked`), or
 // under the real lock the object models, per the contracts of the `unsafe`
 // methods; see the type's documentation for which half each side touches.
-unsafe impl Sync for SyncVar {}
+unsafe impl Sync for Clocks {}
 // SAFETY: the clocks are plain data.
-unsafe impl Send for SyncVar {}
+unsafe impl Send for Clocks {}
 
-impl Default for SyncVar {
+impl Default for Clocks {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl std::fmt::Debug for SyncVar {
+impl std::fmt::Debug for Clocks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyncVar").finish_non_exhaustive()
+        f.debug_struct("Clocks").finish_non_exhaustive()
     }
 }
 
-impl SyncVar {
-    pub const fn new() -> SyncVar {
-        SyncVar {
+impl Clocks {
+    pub const fn new() -> Clocks {
+        Clocks {
             lock: AtomicBool::new(false),
             released: UnsafeCell::new(Released {
                 clock: VectorClock::new(),

@@ -231,11 +231,18 @@ mod tests {
             once.unlock_exclusive(&mut t);
         }
         read_section(&once, &mut t);
-        assert!(once.fast.entries.load(Ordering::Relaxed).is_null());
+        assert!(once.clocks().fast.entries.load(Ordering::Relaxed).is_null());
 
         let twice = SyncVar::new();
         read_section(&twice, &mut t);
         read_section(&twice, &mut t);
-        assert!(!twice.fast.entries.load(Ordering::Relaxed).is_null());
+        assert!(
+            !twice
+                .clocks()
+                .fast
+                .entries
+                .load(Ordering::Relaxed)
+                .is_null()
+        );
     }
 }

@@ -1,0 +1,200 @@
+//! The handle racedet's own primitives embed: one pointer, with the
+//! [`Clocks`] allocated on the first operation that runs with detection on.
+//!
+//! Every racedet `Mutex`, `RwLock`, atomic, `Once` and `Arc` carries one. The
+//! clocks are 160 bytes; inline, they made a `racedet::sync::atomic::AtomicU64`
+//! 168 bytes against std's 8, so a program's array of atomics or of small
+//! locks grew twentyfold even with detection off, and its cache footprint
+//! with it. With detection off nothing here is touched (the `api::var`
+//! functions test [`enabled`](crate::enabled) first); with detection on an
+//! operation pays one extra load.
+//!
+//! The pointer is installed with a compare-exchange, so a thread that sees
+//! it null always ends up on the same allocation as every other thread: the
+//! exchange reads the latest value, whatever the real primitive's memory
+//! ordering made visible to a plain load.
+
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use super::Clocks;
+use crate::clock::{Epoch, VectorClock};
+use crate::thread::ThreadState;
+
+/// A synchronisation object's clocks, allocated on first use.
+pub struct SyncVar {
+    clocks: AtomicPtr<Clocks>,
+}
+
+impl Default for SyncVar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for SyncVar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncVar").finish_non_exhaustive()
+    }
+}
+
+impl Drop for SyncVar {
+    fn drop(&mut self) {
+        let p = *self.clocks.get_mut();
+        if !p.is_null() {
+            // SAFETY: allocated by `Box::into_raw` in `install`, and `&mut
+            // self` means nobody else holds a reference into it.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+impl SyncVar {
+    pub const fn new() -> SyncVar {
+        SyncVar {
+            clocks: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// The clocks, allocated if this is the first use.
+    #[inline]
+    pub(crate) fn clocks(&self) -> &Clocks {
+        // Acquire: pairs with the installing exchange, so the clocks'
+        // initialisation is visible.
+        let p = self.clocks.load(Ordering::Acquire);
+        if p.is_null() {
+            return self.install();
+        }
+        // SAFETY: a non-null pointer came from `install` and is freed only
+        // by `Drop`, which `&self` excludes.
+        unsafe { &*p }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn install(&self) -> &Clocks {
+        let fresh = Box::into_raw(Box::new(Clocks::new()));
+        let p = match self.clocks.compare_exchange(
+            ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => fresh,
+            Err(winner) => {
+                // SAFETY: `fresh` was never published.
+                drop(unsafe { Box::from_raw(fresh) });
+                winner
+            }
+        };
+        // SAFETY: as in `clocks`.
+        unsafe { &*p }
+    }
+
+    /// Whether the clocks were ever allocated (tests and memory checks).
+    pub fn is_allocated(&self) -> bool {
+        !self.clocks.load(Ordering::Acquire).is_null()
+    }
+
+    /// `C_t ⊔= L_m`.
+    #[inline]
+    pub fn acquire(&self, thr: &mut ThreadState) {
+        self.clocks().acquire(thr);
+    }
+
+    /// `L_m ⊔= C_t`, then a new epoch.
+    #[inline]
+    pub fn release(&self, thr: &mut ThreadState) {
+        self.clocks().release(thr);
+    }
+
+    /// `L_m := C_t`, then a new epoch.
+    #[inline]
+    pub fn release_store(&self, thr: &mut ThreadState) {
+        self.clocks().release_store(thr);
+    }
+
+    /// Exclusive lock acquired: `C_t ⊔= L_m ⊔ R_m`.
+    #[inline]
+    pub fn lock_acquired(&self, thr: &mut ThreadState) {
+        self.clocks().lock_acquired(thr);
+    }
+
+    /// Exclusive unlock: `L_m := C_t`.
+    #[inline]
+    pub fn unlock(&self, thr: &mut ThreadState) {
+        self.clocks().unlock(thr);
+    }
+
+    /// [`lock_acquired`](Self::lock_acquired) without the clocks' own lock.
+    ///
+    /// # Safety
+    /// As [`Clocks::lock_acquired_exclusive`].
+    #[inline]
+    pub unsafe fn lock_acquired_exclusive(&self, thr: &mut ThreadState) {
+        // SAFETY: forwarded contract.
+        unsafe { self.clocks().lock_acquired_exclusive(thr) }
+    }
+
+    /// [`unlock`](Self::unlock) without the clocks' own lock.
+    ///
+    /// # Safety
+    /// As [`Clocks::unlock_exclusive`].
+    #[inline]
+    pub unsafe fn unlock_exclusive(&self, thr: &mut ThreadState) {
+        // SAFETY: forwarded contract.
+        unsafe { self.clocks().unlock_exclusive(thr) }
+    }
+
+    /// Shared lock acquired: `C_t ⊔= L_m`.
+    #[inline]
+    pub fn read_lock_acquired(&self, thr: &mut ThreadState) {
+        self.clocks().read_lock_acquired(thr);
+    }
+
+    /// [`read_lock_acquired`](Self::read_lock_acquired) without the clocks'
+    /// own lock.
+    ///
+    /// # Safety
+    /// As [`Clocks::read_lock_acquired_shared`].
+    #[inline]
+    pub unsafe fn read_lock_acquired_shared(&self, thr: &mut ThreadState) {
+        // SAFETY: forwarded contract.
+        unsafe { self.clocks().read_lock_acquired_shared(thr) }
+    }
+
+    /// Shared unlock: `R_m ⊔= C_t`.
+    #[inline]
+    pub fn read_unlock(&self, thr: &mut ThreadState) {
+        self.clocks().read_unlock(thr);
+    }
+
+    /// [`read_unlock`](Self::read_unlock), lock-free when it can be.
+    ///
+    /// # Safety
+    /// As [`Clocks::read_unlock_shared`].
+    #[inline]
+    pub unsafe fn read_unlock_shared(&self, thr: &mut ThreadState) {
+        // SAFETY: forwarded contract.
+        unsafe { self.clocks().read_unlock_shared(thr) }
+    }
+
+    /// See [`Clocks::locked`].
+    #[inline]
+    pub fn locked<R>(&self, f: impl FnOnce(&mut VectorClock) -> R) -> R {
+        self.clocks().locked(f)
+    }
+
+    /// See [`Clocks::locked_atomic`].
+    #[inline]
+    pub fn locked_atomic<R>(&self, f: impl FnOnce(&mut VectorClock, &mut Option<Epoch>) -> R) -> R {
+        self.clocks().locked_atomic(f)
+    }
+
+    /// Forgets all history; allocates nothing if there is none.
+    pub fn reset(&self) {
+        if self.is_allocated() {
+            self.clocks().reset();
+        }
+    }
+}
