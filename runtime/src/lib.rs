@@ -52,6 +52,7 @@ pub mod report;
 mod rt;
 pub mod shadow;
 pub mod site;
+mod spin;
 pub mod stack;
 pub mod suppress;
 pub mod sync;

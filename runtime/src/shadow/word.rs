@@ -209,37 +209,21 @@ struct StripeGuard(&'static AtomicBool);
 
 impl Drop for StripeGuard {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
+        crate::spin::release(self.0);
     }
 }
 
 /// `fork` support: takes every stripe lock (in index order).
 pub(crate) fn lock_all_stripes() {
     for lock in LOCKS.iter() {
-        spin_acquire(lock);
+        crate::spin::acquire(lock);
     }
 }
 
 /// Releases what [`lock_all_stripes`] took.
 pub(crate) fn unlock_all_stripes() {
     for lock in LOCKS.iter() {
-        lock.store(false, Ordering::Release);
-    }
-}
-
-fn spin_acquire(lock: &AtomicBool) {
-    let mut spins = 0u32;
-    while lock
-        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-        .is_err()
-    {
-        spins += 1;
-        if spins < 64 {
-            std::hint::spin_loop();
-        } else {
-            // On 2 cores the holder may be descheduled: let it run.
-            std::thread::yield_now();
-        }
+        crate::spin::release(lock);
     }
 }
 
@@ -247,7 +231,7 @@ fn lock_stripe(addr: usize) -> StripeGuard {
     // Fibonacci hashing spreads neighbouring words over different stripes.
     let index = (addr >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - 10);
     let lock = &LOCKS[index % LOCK_STRIPES];
-    spin_acquire(lock);
+    crate::spin::acquire(lock);
     StripeGuard(lock)
 }
 

@@ -21,7 +21,7 @@
 //! addresses use the [`SyncTable`].
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use crate::clock::VectorClock;
 use crate::thread::{ClockVersion, ThreadState};
@@ -151,35 +151,10 @@ impl Clocks {
     /// Runs `f` under this object's spin lock.
     #[inline]
     fn spin_locked<R>(&self, f: impl FnOnce() -> R) -> R {
-        if self
-            .lock
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            self.spin_wait();
-        }
+        crate::spin::acquire(&self.lock);
         let r = f();
-        self.lock.store(false, Ordering::Release);
+        crate::spin::release(&self.lock);
         r
-    }
-
-    /// The contended (or spuriously failed) half of taking the spin lock.
-    #[cold]
-    #[inline(never)]
-    fn spin_wait(&self) {
-        let mut spins = 0u32;
-        while self
-            .lock
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
     }
 
     fn with_released<R>(&self, f: impl FnOnce(&mut Released) -> R) -> R {
