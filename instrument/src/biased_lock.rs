@@ -144,27 +144,30 @@ impl<T> BiasedRwLock<T> {
     /// Shared access.
     #[inline]
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
-        loop {
-            match self.enter(false) {
-                Bias::Entered(generation) => return ReadGuard::new(self, generation),
-                Bias::Revoked => {
-                    self.lock.lock_shared();
-                    return ReadGuard::new(self, UNBIASED);
-                }
-                Bias::Other(seen) => self.revoke(seen),
-            }
-        }
+        ReadGuard::new(self, self.acquire(false))
     }
 
     /// Exclusive access.
     #[inline]
     pub(crate) fn write(&self) -> WriteGuard<'_, T> {
+        WriteGuard::new(self, self.acquire(true))
+    }
+
+    /// Enters in the given mode: through the bias (returns its generation),
+    /// or, once nobody holds a bias, through the real lock (returns
+    /// `UNBIASED`).
+    #[inline]
+    fn acquire(&self, write: bool) -> u8 {
         loop {
-            match self.enter(true) {
-                Bias::Entered(generation) => return WriteGuard::new(self, generation),
-                Bias::Revoked => {
+            match self.enter(write) {
+                Bias::Entered(generation) => return generation,
+                Bias::Revoked if write => {
                     self.lock.lock_exclusive();
-                    return WriteGuard::new(self, UNBIASED);
+                    return UNBIASED;
+                }
+                Bias::Revoked => {
+                    self.lock.lock_shared();
+                    return UNBIASED;
                 }
                 Bias::Other(seen) => self.revoke(seen),
             }
