@@ -197,7 +197,7 @@ impl<T> BiasedRwLock<T> {
         // this thread writes (even if the bias has moved on since `o` was
         // read, which the re-read below catches).
         let g = (o & GEN_MASK) as u8;
-        let depth = &self.depth[(o & GEN_MASK) as usize];
+        let depth = self.depth(o);
         let d = depth.load(Ordering::Relaxed);
         if d == WRITER || (write && d != 0) {
             reentrant();
@@ -220,6 +220,13 @@ impl<T> BiasedRwLock<T> {
         }
         depth.store(0, Ordering::Release);
         Bias::Other(self.owner.load(Ordering::Relaxed))
+    }
+
+    /// The nesting word of bias generation `generation` (masked to the
+    /// field's width, so the index needs no bounds check).
+    #[inline]
+    fn depth(&self, generation: u64) -> &AtomicU32 {
+        &self.depth[(generation & GEN_MASK) as usize]
     }
 
     /// Exclusive access through `&mut`: no locking needed.
@@ -248,7 +255,7 @@ impl<T> BiasedRwLock<T> {
             heavy_barrier();
             let generation = seen & GEN_MASK;
             let mut spins = 0u32;
-            while self.depth[generation as usize].load(Ordering::Acquire) != 0 {
+            while self.depth(generation).load(Ordering::Acquire) != 0 {
                 backoff(&mut spins);
             }
             let next = if generation < MAX_REBIAS
@@ -340,7 +347,7 @@ impl<T> Drop for ReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         if self.generation != UNBIASED {
-            let depth = &self.lock.depth[usize::from(self.generation) & GEN_MASK as usize];
+            let depth = self.lock.depth(self.generation.into());
             let d = depth.load(Ordering::Relaxed);
             // Release: a revoker that sees the drained depth sees this
             // critical section's effects.
@@ -392,7 +399,8 @@ impl<T> Drop for WriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         if self.generation != UNBIASED {
-            self.lock.depth[usize::from(self.generation) & GEN_MASK as usize]
+            self.lock
+                .depth(self.generation.into())
                 .store(0, Ordering::Release);
         } else {
             // SAFETY: this guard took the exclusive lock and has not released it.

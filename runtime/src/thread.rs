@@ -126,7 +126,7 @@ impl ThreadState {
 
     /// `C_t[t]`, read from `cur` (which packs it) rather than the vector.
     #[inline]
-    fn own_clock(&self) -> u32 {
+    pub(crate) fn own_clock(&self) -> u32 {
         debug_assert_eq!(self.cur, pack(self.slot, self.clock.get(self.slot)));
         (self.cur >> 32) as u32
     }
@@ -222,12 +222,6 @@ impl ThreadState {
         let own = self.own_clock();
         self.tick();
         own
-    }
-
-    /// `C_t[t]`, this thread's own time.
-    #[inline]
-    pub fn own_time(&self) -> u32 {
-        self.own_clock()
     }
 
     /// [`release`](Self::release) into a clock that remembers, in `joined`,

@@ -266,7 +266,7 @@ impl Clocks {
     #[inline]
     pub fn read_unlock(&self, thr: &mut ThreadState) {
         self.with_read_released(|r| {
-            let own = thr.own_time();
+            let own = thr.own_clock();
             let repeated = r.readers != Readers::NONE;
             read_unlock_in(r, thr);
             // SAFETY: the spin lock is held, and this is `thr`'s thread.
