@@ -46,6 +46,7 @@ pub mod clock;
 mod fork;
 mod interpose;
 pub mod locks;
+mod object;
 pub mod options;
 mod ranges;
 pub mod report;
@@ -58,7 +59,8 @@ pub mod suppress;
 pub mod sync;
 pub mod thread;
 
-pub use api::{MessageClock, Object};
+pub use api::MessageClock;
+pub use object::Object;
 pub use report::races_reported;
 pub use rt::{
     Stats, abandon_fork, begin_check, current_thread_id, detach, enabled, end_check,
