@@ -293,3 +293,71 @@ fn a_panicking_closure_leaves_the_map_usable() {
         m.insert(2, 2);
     }
 }
+
+/// Readers inside the map together (its internal lock held shared) record
+/// their reads without the shadow's lock (`Object::read_shared`); a later
+/// write must still be judged against each of them. Both directions: a
+/// writer that joined both readers is clean, one that joined only the first
+/// races with the second's read.
+#[test]
+fn reads_made_side_by_side_are_each_judged_by_a_later_write() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    for writer_joins_both in [true, false] {
+        let m = filled();
+        let result = racedet::check(|| {
+            // Touch the map from several threads in turn (ordered by the
+            // joins), so that its internal lock drops its bias for good and
+            // two readers can be inside together.
+            for _ in 0..6 {
+                racedet::thread::scope(|s| {
+                    s.spawn(|| {
+                        let _ = m.get(&1);
+                    });
+                });
+            }
+            // Not racedet types: these only steer the timing and create no
+            // happens-before edge.
+            let inside = AtomicUsize::new(0);
+            let second_read = AtomicBool::new(false);
+            let reader = |last: bool| {
+                let _ = m.get_with(&1, |_| {
+                    inside.fetch_add(1, Ordering::SeqCst);
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    while inside.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+                        std::hint::spin_loop();
+                    }
+                });
+                if last {
+                    second_read.store(true, Ordering::SeqCst);
+                }
+            };
+            racedet::thread::scope(|s| {
+                let first = s.spawn(|| reader(false));
+                let second = s.spawn(|| reader(true));
+                first.join().unwrap();
+                if writer_joins_both {
+                    second.join().unwrap();
+                }
+                while !second_read.load(Ordering::SeqCst) {
+                    std::thread::yield_now();
+                }
+                let _ = m.insert(1, 9);
+            });
+            assert_eq!(
+                inside.load(Ordering::SeqCst),
+                2,
+                "both readers were inside the map at once"
+            );
+        });
+        match (writer_joins_both, result) {
+            (true, Ok(())) => {}
+            (false, Err(err)) => {
+                let race = single(&err);
+                assert!(race.current.is_write && !race.previous.is_write);
+            }
+            (joined, other) => panic!("writer joined both: {joined}, got {other:?}"),
+        }
+    }
+}

@@ -5,6 +5,7 @@
 
 use crate::report::{self, CurrentAccess, ObjectDesc};
 use crate::rt::{self, enabled, with_thread};
+use crate::shadow::shared::SharedReads;
 use crate::shadow::{AccessKind, Outcome, ShadowWord};
 use crate::site::Site;
 use crate::thread::ThreadState;
@@ -14,6 +15,9 @@ use crate::thread::ThreadState;
 /// in reports, and forgotten when the object dies.
 pub struct Object {
     word: ShadowWord,
+    /// Reads made under the shared side of the object's lock, not yet
+    /// folded into `word` (see [`read_shared`](Self::read_shared)).
+    reads: SharedReads,
     desc: ObjectDesc,
 }
 
@@ -36,6 +40,7 @@ impl Object {
         };
         Object {
             word: ShadowWord::new(),
+            reads: SharedReads::new(),
             desc: ObjectDesc {
                 kind,
                 name: name.map(Into::into),
@@ -70,6 +75,26 @@ impl Object {
         unsafe { self.access_exclusive(AccessKind::Read, site) }
     }
 
+    /// [`read`](Self::read) for a caller that holds the object's own
+    /// reader-writer lock shared, beside other readers: recorded in the
+    /// reading thread's own entry, with no lock and no atomic
+    /// read-modify-write on a line other readers write (`shadow/shared.rs`).
+    ///
+    /// # Safety
+    /// Every check of this object happens under one reader-writer lock of
+    /// the caller's: `read_shared` under its shared side, every other one
+    /// (`read`, `write`, [`read_exclusive`](Self::read_exclusive),
+    /// [`write_exclusive`](Self::write_exclusive)) under its exclusive
+    /// side; and the caller holds the shared side now.
+    #[inline]
+    pub unsafe fn read_shared(&self, site: Site) {
+        if !enabled() || self.word.is_repeat(AccessKind::Read, rt::fast_cell()) {
+            return;
+        }
+        // SAFETY: forwarded contract.
+        unsafe { self.read_shared_slow(site) };
+    }
+
     /// [`write`](Self::write) under the object's own exclusive lock.
     ///
     /// # Safety
@@ -102,7 +127,13 @@ impl Object {
     #[inline(never)]
     fn access_slow(&self, kind: AccessKind, site: Site) {
         with_thread(|thr| {
-            let outcome = self.word.check(&thr.accessor(), kind, 0xFF, 8, site);
+            // SAFETY: a shared read runs only while every other check of
+            // this object is excluded (`read_shared`'s contract), so none
+            // runs now.
+            let outcome = unsafe {
+                self.word
+                    .check_whole_locked(&thr.accessor(), kind, site, &self.reads)
+            };
             self.after_check(thr, kind, site, outcome);
         });
     }
@@ -114,8 +145,25 @@ impl Object {
         with_thread(|thr| {
             // SAFETY: the caller's lock excludes every other access to this
             // word's state (forwarded contract).
-            let outcome = unsafe { self.word.check_whole_exclusive(&thr.accessor(), kind, site) };
+            let outcome = unsafe {
+                self.word
+                    .check_whole_exclusive(&thr.accessor(), kind, site, &self.reads)
+            };
             self.after_check(thr, kind, site, outcome);
+        });
+    }
+
+    /// # Safety
+    /// As for [`read_shared`](Self::read_shared).
+    #[inline(never)]
+    unsafe fn read_shared_slow(&self, site: Site) {
+        with_thread(|thr| {
+            // SAFETY: forwarded contract; `thr` is this thread's.
+            let outcome = unsafe {
+                self.word
+                    .check_read_shared(&thr.accessor(), site, &self.reads)
+            };
+            self.after_check(thr, AccessKind::Read, site, outcome);
         });
     }
 
@@ -152,6 +200,7 @@ impl Object {
     /// Forgets all history (exclusive access proved by `&mut`).
     pub fn reset(&mut self) {
         self.word.reset();
+        self.reads.reset();
     }
 
     pub fn name(&self) -> Option<&str> {

@@ -16,7 +16,8 @@
 //! so it creates no happens-before edge and hides no race. Because every
 //! check runs under it, a check made while the lock excludes all other
 //! threads (a write, or any call through the bias) updates the shadow
-//! without the shadow's own lock. `&mut self`
+//! without the shadow's own lock, and concurrent readers record their reads
+//! in per-thread entries, also without it (`Object::read_shared`). `&mut self`
 //! and by-value methods are exclusive by the borrow checker, which implies
 //! that every earlier access happens before them (whatever synchronisation
 //! handed over the map, instrumented or not): they are not checked and they
@@ -134,8 +135,11 @@ impl<K, V, S> RaceMap<K, V, S> {
             // threads from it.
             unsafe { self.object.read_exclusive(site) };
         } else {
-            // Concurrent readers: the shadow's own lock serialises them.
-            self.object.read(site);
+            // SAFETY: other readers may be inside, but no writer: every
+            // check of `object` is made under `map`'s lock, reads through
+            // shared guards here and everything else exclusively (above and
+            // in `write`).
+            unsafe { self.object.read_shared(site) };
         }
         guard
     }

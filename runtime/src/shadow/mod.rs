@@ -2,13 +2,16 @@
 //!
 //! * [`state`]: the per-location FastTrack state and its rules;
 //! * [`word`]: one 8-byte word's state, its same-epoch fast path and locking;
-//! * [`table`]: address → word lookup for raw accesses.
+//! * [`table`]: address → word lookup for raw accesses;
+//! * [`shared`]: reads of an object recorded without the word's lock while
+//!   the object's own lock is held shared.
 //!
 //! Objects that racedet owns (`RaceMap`, `RaceCell`) embed a [`ShadowWord`]
 //! directly, so their checks touch the cache line of the object itself and
 //! their history dies with them. Raw addresses (annotations, the future C
 //! ABI) go through the [`ShadowTable`].
 
+pub mod shared;
 pub mod state;
 pub mod table;
 pub mod word;

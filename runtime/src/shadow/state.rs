@@ -173,6 +173,29 @@ impl History {
         }
     }
 
+    /// Adds `access`, a read recorded elsewhere while this history could
+    /// not be updated (`shared.rs`), as the latest access of its slot,
+    /// without a clock to compare with: an entry of the same slot is
+    /// replaced (it is older, and a thread's accesses are ordered), the
+    /// others stay.
+    pub fn merge(&mut self, access: Access) {
+        debug_assert_ne!(access.clock, 0, "epoch 0 never names an access");
+        match &mut self.many {
+            Some(list) => match list.iter_mut().find(|a| a.slot == access.slot) {
+                Some(entry) => *entry = access,
+                None => list.push(access),
+            },
+            None if self.one.clock == 0 || self.one.slot == access.slot => self.one = access,
+            None => {
+                let prev = std::mem::replace(&mut self.one, Access::NONE);
+                let mut list = SmallVec::new();
+                list.push(prev);
+                list.push(access);
+                self.many = Some(Box::new(list));
+            }
+        }
+    }
+
     /// Clears the history if every entry happens-before `clock`.
     fn clear_if_ordered(&mut self, clock: &VectorClock) {
         if self.unordered(clock).is_none() {
@@ -296,7 +319,9 @@ impl VarState {
         self.atomic.get_or_insert_with(Default::default)
     }
 
-    fn check(&self, kind: AccessKind, clock: &VectorClock) -> Option<Conflict> {
+    /// The first earlier access that an access of `kind` by a thread with
+    /// `clock` races with; changes nothing.
+    pub(super) fn check(&self, kind: AccessKind, clock: &VectorClock) -> Option<Conflict> {
         let found = |h: &History, k: AccessKind| {
             h.unordered(clock).map(|previous| Conflict {
                 previous,

@@ -46,6 +46,7 @@
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::shared::{Recorded, SharedReads};
 use super::state::{Access, AccessKind, Conflict, VarState};
 use crate::clock::{Slot, VectorClock};
 use crate::site::Site;
@@ -283,27 +284,109 @@ impl ShadowWord {
         self.as_ref().check(thr, kind, mask, size, site)
     }
 
-    /// [`check`](Self::check) of a whole-word access, past the same-epoch
-    /// fast path, without the stripe lock.
+    /// [`check`](Self::check) of a whole-word access by an object
+    /// (`object.rs`), past the same-epoch fast path, under the word's lock;
+    /// `reads` (the object's shared reads) are folded in first.
+    ///
+    /// # Safety
+    /// No shared read of this word ([`check_read_shared`]) runs now (the
+    /// contract of that function makes every object check that is not one
+    /// exclude them).
+    ///
+    /// [`check_read_shared`]: Self::check_read_shared
+    #[inline]
+    pub unsafe fn check_whole_locked(
+        &self,
+        thr: &Accessor<'_>,
+        kind: AccessKind,
+        site: Site,
+        reads: &SharedReads,
+    ) -> Outcome {
+        let word = self.as_ref();
+        let conflict = word.with_lock(|data| {
+            // SAFETY: forwarded contract.
+            unsafe { fold(data, reads) };
+            word.update(data, thr, kind, 0xFF, 8, site, whole_cell(thr.cur))
+        });
+        match conflict {
+            Some(c) => Outcome::Race(c),
+            None => Outcome::Recorded,
+        }
+    }
+
+    /// [`check_whole_locked`](Self::check_whole_locked) without the
+    /// word's lock.
     ///
     /// # Safety
     /// No other thread may use this word's state until this returns: the
-    /// caller holds a lock that every access to this word takes
-    /// exclusively (a racedet object checked under its own lock).
+    /// caller holds a lock that every check of this word takes (shared for
+    /// [`check_read_shared`](Self::check_read_shared), exclusively for every
+    /// other), exclusively.
     #[inline]
     pub unsafe fn check_whole_exclusive(
         &self,
         thr: &Accessor<'_>,
         kind: AccessKind,
         site: Site,
+        reads: &SharedReads,
     ) -> Outcome {
         let word = self.as_ref();
-        let cell = thr.cur | 0xFF00;
         // SAFETY: exclusive by this function's contract.
         let data = unsafe { &mut *word.cold.data.get() };
-        match word.update(data, thr, kind, 0xFF, 8, site, cell) {
+        // SAFETY: as above, no shared read runs.
+        unsafe { fold(data, reads) };
+        match word.update(data, thr, kind, 0xFF, 8, site, whole_cell(thr.cur)) {
             Some(c) => Outcome::Race(c),
             None => Outcome::Recorded,
+        }
+    }
+
+    /// A whole-word read made while the caller holds its object's lock
+    /// shared, recorded in `reads` without the word's lock (`shared.rs`).
+    /// The same-epoch caches are not refilled (readers on other cores would
+    /// take turns writing their line); `fast_w` is cleared, since the
+    /// writer it names is no longer the only accessor.
+    ///
+    /// # Safety
+    /// The caller holds a lock that every check of this word takes: shared
+    /// for this function, exclusively for every other. `thr` is the calling
+    /// thread's.
+    #[inline]
+    pub unsafe fn check_read_shared(
+        &self,
+        thr: &Accessor<'_>,
+        site: Site,
+        reads: &SharedReads,
+    ) -> Outcome {
+        let word = self.as_ref();
+        // SAFETY: only shared reads run now (contract), and they never
+        // write `data`: every writer of it holds the lock exclusively.
+        let data = unsafe { &*word.cold.data.get() };
+        debug_assert!(data.split.is_none(), "objects are accessed whole");
+        let conflict = data.state.check(AccessKind::Read, thr.clock);
+        let access = Access {
+            site,
+            clock: (thr.cur >> 32) as u32,
+            slot: thr.slot,
+            size: 8,
+            locks: thr.locks,
+        };
+        // SAFETY: forwarded contract; this thread owns `thr.slot`.
+        let recorded = match unsafe { reads.record(access) } {
+            Some(r) => r,
+            None => {
+                // SAFETY: the stripe lock guards the overflow history.
+                word.with_stripe(|| unsafe { reads.record_overflow(access, thr.clock) });
+                Recorded::New
+            }
+        };
+        if word.fast.fast_w.load(Ordering::Relaxed) != 0 {
+            word.fast.fast_w.store(0, Ordering::Relaxed);
+        }
+        match (conflict, recorded) {
+            (Some(c), _) => Outcome::Race(c),
+            (None, Recorded::Repeat) => Outcome::Repeat,
+            (None, Recorded::New) => Outcome::Recorded,
         }
     }
 
@@ -319,6 +402,12 @@ impl ShadowWord {
 }
 
 impl WordRef<'_> {
+    /// Runs `f` under this word's stripe lock, without touching the state.
+    fn with_stripe<R>(self, f: impl FnOnce() -> R) -> R {
+        let _guard = lock_stripe(self.cold as *const ColdWord as usize);
+        f()
+    }
+
     fn with_lock<R>(self, f: impl FnOnce(&mut WordData) -> R) -> R {
         let _guard = lock_stripe(self.cold as *const ColdWord as usize);
         // SAFETY: the stripe lock for this address is held until `_guard`
@@ -456,6 +545,22 @@ impl WordRef<'_> {
     }
 }
 
+/// Folds an object's shared reads into its (uniform) read history.
+///
+/// # Safety
+/// As [`SharedReads::fold_into`].
+#[inline(always)]
+unsafe fn fold(data: &mut WordData, reads: &SharedReads) {
+    if reads.pending() {
+        debug_assert!(data.split.is_none(), "objects are accessed whole");
+        if data.mask == 0 {
+            data.mask = 0xFF;
+        }
+        // SAFETY: forwarded contract.
+        unsafe { reads.fold_into(&mut data.state.read) };
+    }
+}
+
 fn apply(
     data: &mut WordData,
     kind: AccessKind,
@@ -563,5 +668,135 @@ mod tests {
             w.access(&thr(1, &c1), AccessKind::Write, 0xFF, 8, Site::UNKNOWN)
                 .is_none()
         );
+    }
+
+    /// Shared reads (`shared.rs`) judged by later exclusive checks, both
+    /// directions: a write ordered after every shared read is clean, one
+    /// that misses any of them races with it.
+    #[test]
+    fn shared_reads_are_folded_before_exclusive_checks() {
+        use crate::shadow::shared::SharedReads;
+        for (writer_clock, races) in [
+            (vec![2, 1, 1], false), // saw both readers' reads
+            (vec![2, 1, 0], true),  // missed slot 2's read
+            (vec![2, 0, 1], true),  // missed slot 1's read
+        ] {
+            let w = ShadowWord::new();
+            let reads = SharedReads::new();
+            let c0 = VectorClock::from_slice(&[1]);
+            // SAFETY: single-threaded test: nothing else touches the word.
+            unsafe {
+                assert_eq!(
+                    w.check_whole_exclusive(&thr(0, &c0), AccessKind::Write, Site::UNKNOWN, &reads),
+                    Outcome::Recorded
+                );
+                for slot in [1u16, 2] {
+                    let mut c = vec![1, 0, 0];
+                    c[slot as usize] = 1;
+                    let c = VectorClock::from_slice(&c);
+                    assert_eq!(
+                        w.check_read_shared(&thr(slot, &c), Site::UNKNOWN, &reads),
+                        Outcome::Recorded
+                    );
+                    // The same read again in the same epoch is a repeat.
+                    assert_eq!(
+                        w.check_read_shared(&thr(slot, &c), Site::UNKNOWN, &reads),
+                        Outcome::Repeat
+                    );
+                }
+                assert!(reads.pending());
+                let cw = VectorClock::from_slice(&writer_clock);
+                let out =
+                    w.check_whole_exclusive(&thr(0, &cw), AccessKind::Write, Site::UNKNOWN, &reads);
+                assert_eq!(matches!(out, Outcome::Race(_)), races, "{writer_clock:?}");
+                assert!(!reads.pending());
+            }
+        }
+    }
+
+    #[test]
+    fn a_shared_read_races_with_an_unordered_write_and_not_an_ordered_one() {
+        use crate::shadow::shared::SharedReads;
+        for (reader_clock, races) in [(vec![1, 1], false), (vec![0, 1], true)] {
+            let w = ShadowWord::new();
+            let reads = SharedReads::new();
+            let c0 = VectorClock::from_slice(&[1]);
+            let c1 = VectorClock::from_slice(&reader_clock);
+            // SAFETY: single-threaded test.
+            unsafe {
+                w.check_whole_exclusive(&thr(0, &c0), AccessKind::Write, Site::UNKNOWN, &reads);
+                let out = w.check_read_shared(&thr(1, &c1), Site::UNKNOWN, &reads);
+                assert_eq!(matches!(out, Outcome::Race(_)), races, "{reader_clock:?}");
+            }
+        }
+    }
+
+    /// A writer's same-epoch cache must not let its next write skip a read
+    /// made by another thread in between, shared or not.
+    #[test]
+    fn a_shared_read_clears_the_writers_same_epoch_cache() {
+        use crate::shadow::shared::SharedReads;
+        let w = ShadowWord::new();
+        let reads = SharedReads::new();
+        let c0 = VectorClock::from_slice(&[1]);
+        let c1 = VectorClock::from_slice(&[0, 1]);
+        let t0 = thr(0, &c0);
+        // SAFETY: single-threaded test.
+        unsafe {
+            w.check_whole_exclusive(&t0, AccessKind::Write, Site::UNKNOWN, &reads);
+            assert!(w.is_repeat(AccessKind::Write, whole_cell(t0.cur)));
+            // The read races with the write, and is recorded all the same.
+            assert!(matches!(
+                w.check_read_shared(&thr(1, &c1), Site::UNKNOWN, &reads),
+                Outcome::Race(_)
+            ));
+            assert!(!w.is_repeat(AccessKind::Write, whole_cell(t0.cur)));
+            assert!(matches!(
+                w.check_whole_exclusive(&t0, AccessKind::Write, Site::UNKNOWN, &reads),
+                Outcome::Race(c) if c.previous.slot == Slot(1)
+            ));
+        }
+    }
+
+    /// Threads past the per-slot entries go through the overflow history,
+    /// with the same verdicts.
+    #[test]
+    fn shared_reads_past_the_entries_use_the_overflow_history() {
+        use crate::shadow::shared::{SHARED_READERS, SharedReads};
+        let n = SHARED_READERS + 3;
+        let w = ShadowWord::new();
+        let reads = SharedReads::new();
+        let mut seen = vec![0u32; n + 1];
+        seen[0] = 1;
+        // SAFETY: single-threaded test.
+        unsafe {
+            w.check_whole_exclusive(
+                &thr(0, &VectorClock::from_slice(&seen)),
+                AccessKind::Write,
+                Site::UNKNOWN,
+                &reads,
+            );
+            for slot in 1..=n {
+                let mut c = vec![0u32; n + 1];
+                c[0] = 1;
+                c[slot] = 1;
+                let c = VectorClock::from_slice(&c);
+                assert_eq!(
+                    w.check_read_shared(&thr(slot as u16, &c), Site::UNKNOWN, &reads),
+                    Outcome::Recorded
+                );
+            }
+            // A writer that saw every reader but the last (an overflow one).
+            let mut c = vec![1u32; n + 1];
+            c[0] = 2;
+            c[n] = 0;
+            let out = w.check_whole_exclusive(
+                &thr(0, &VectorClock::from_slice(&c)),
+                AccessKind::Write,
+                Site::UNKNOWN,
+                &reads,
+            );
+            assert!(matches!(out, Outcome::Race(c) if c.previous.slot == Slot(n as u16)));
+        }
     }
 }

@@ -37,7 +37,8 @@ use crate::clock::{Slot, VectorClock};
 use crate::thread::{ClockVersion, ThreadState};
 
 /// Threads with slots below this read-unlock without the spin lock; the
-/// others take the slow path every time. 16 entries are 384 bytes, allocated
+/// others take the slow path every time. 16 entries are 1 KiB (a cache line
+/// each, so that readers on different cores never write one line), allocated
 /// only for reader-writer locks read-unlocked at least twice between two
 /// writers with detection on.
 pub(super) const FAST_READERS: usize = 16;
@@ -47,6 +48,7 @@ pub(super) type Claimed = u16;
 const _: () = assert!(Claimed::BITS as usize == FAST_READERS);
 
 #[derive(Copy, Clone, Default, Debug)]
+#[repr(align(64))]
 struct Entry {
     /// The owner's clock version at its claiming read unlock; `None` once a
     /// writer folded the entry in.

@@ -1,0 +1,241 @@
+//! Reads of a racedet object recorded without the shadow word's lock, while
+//! the object's own reader-writer lock is held shared.
+//!
+//! A `RaceMap` read by several threads at once holds its internal lock's
+//! shared side, so its shadow word is checked by concurrent readers. Through
+//! the word's stripe lock those checks serialise, and on a machine with
+//! fewer cores than threads a reader preempted inside the stripe lock stalls
+//! every other reader of the map (13% of the samples of `map_rwlock` at 4
+//! threads were spent spinning there).
+//!
+//! The exclusion the object's lock already provides makes that lock
+//! unnecessary. FastTrack's read-shared state is a vector clock: one entry
+//! per thread, which only that thread writes. So each of the first
+//! [`SHARED_READERS`] thread slots gets its own entry (its own cache line)
+//! next to the object, and while the object's lock is held shared:
+//!
+//! * the write history is read-only (only writers, who hold the lock
+//!   exclusively, change it), so a reader checks its read against it
+//!   without a lock (`[READ SHARED]`'s `W_x ⊑ C_t` test);
+//! * a reader records its read in its own slot's entry, a plain store, and
+//!   sets the slot's bit in `claimed` the first time (one atomic per slot
+//!   per writer, not per read).
+//!
+//! Every check made while the lock is held exclusively first *folds* the
+//! claimed entries into the word's read history and clears them, so the
+//! history it judges is exactly the one a locked reader would have built:
+//! the latest read of each slot. (The fold keeps one entry per slot rather
+//! than collapsing reads ordered before later ones; a write that is ordered
+//! after the later read is ordered after the earlier, and one that is not
+//! races with both, so the verdicts are the same.) Threads whose slot is
+//! past the entries record into an overflow history under the word's stripe
+//! lock, folded the same way.
+//!
+//! The object's lock orders every hand-over: a writer's fold happens after
+//! the readers' shared sections (its acquire synchronises with their
+//! release), and a slot passes to a new thread only after its previous
+//! owner finished.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+use super::state::{Access, History};
+use crate::clock::VectorClock;
+
+/// Thread slots below this record shared reads without any lock.
+pub const SHARED_READERS: usize = 16;
+
+/// The `claimed` bit of the overflow history.
+const OVERFLOW: u32 = 1 << SHARED_READERS;
+
+/// One slot's latest shared read, alone on its cache line so that readers
+/// on different cores never write the same line.
+#[repr(align(64))]
+struct Entry(UnsafeCell<Access>);
+
+struct Block {
+    entries: [Entry; SHARED_READERS],
+    /// Reads by threads past the entries, under the word's stripe lock.
+    overflow: UnsafeCell<History>,
+}
+
+/// The shared-read half of an object's read history (see the module docs).
+/// Allocated (1 KiB) on the first shared read, so objects only ever used by
+/// one thread at a time cost two words.
+pub struct SharedReads {
+    /// A bit per entry holding an unfolded read, and [`OVERFLOW`].
+    claimed: AtomicU32,
+    block: AtomicPtr<Block>,
+}
+
+// SAFETY: the entries and the overflow history are plain data; which thread
+// may touch them when is the contract of the unsafe methods below.
+unsafe impl Sync for SharedReads {}
+// SAFETY: as above; nothing in a block is tied to a thread.
+unsafe impl Send for SharedReads {}
+
+impl Default for SharedReads {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for SharedReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedReads")
+            .field("claimed", &self.claimed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a shared read did to the record.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// The slot already held this thread's read in this epoch.
+    Repeat,
+    /// Stored.
+    New,
+}
+
+impl SharedReads {
+    pub const fn new() -> SharedReads {
+        SharedReads {
+            claimed: AtomicU32::new(0),
+            block: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// `true` if some read waits to be folded.
+    #[inline(always)]
+    pub fn pending(&self) -> bool {
+        self.claimed.load(Ordering::Relaxed) != 0
+    }
+
+    fn block(&self) -> &Block {
+        let mut p = self.block.load(Ordering::Acquire);
+        if p.is_null() {
+            let fresh = Box::into_raw(Box::new(Block {
+                entries: std::array::from_fn(|_| Entry(UnsafeCell::new(Access::NONE))),
+                overflow: UnsafeCell::new(History::EMPTY),
+            }));
+            p = match self.block.compare_exchange(
+                std::ptr::null_mut(),
+                fresh,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => fresh,
+                Err(installed) => {
+                    // SAFETY: `fresh` came from `Box::into_raw` above and was
+                    // never shared.
+                    drop(unsafe { Box::from_raw(fresh) });
+                    installed
+                }
+            };
+        }
+        // SAFETY: a non-null pointer came from `Box::into_raw` and is freed
+        // only by `Drop`, which needs `&mut self`.
+        unsafe { &*p }
+    }
+
+    /// Records `access`, a read by the thread that owns `access.slot`, in
+    /// its slot's entry. `None` if the slot has no entry: the caller records
+    /// it with [`record_overflow`](Self::record_overflow) instead.
+    ///
+    /// # Safety
+    /// The object's lock is held shared by the calling thread, which owns
+    /// `access.slot`, and every fold runs under the lock's exclusive side.
+    #[inline]
+    pub unsafe fn record(&self, access: Access) -> Option<Recorded> {
+        let i = access.slot.index();
+        if i >= SHARED_READERS {
+            return None;
+        }
+        let block = self.block();
+        // SAFETY: entry `i` is written only by the owner of slot `i` while
+        // the lock is held shared (this thread, per the contract) and by
+        // folds, which the held shared side excludes.
+        let entry = unsafe { &mut *block.entries[i].0.get() };
+        if entry.clock == access.clock && entry.slot == access.slot {
+            return Some(Recorded::Repeat);
+        }
+        *entry = access;
+        let bit = 1 << i;
+        if self.claimed.load(Ordering::Relaxed) & bit == 0 {
+            self.claimed.fetch_or(bit, Ordering::Relaxed);
+        }
+        Some(Recorded::New)
+    }
+
+    /// Records a read by a thread without an entry, with its `clock`.
+    ///
+    /// # Safety
+    /// As [`record`](Self::record), and the caller holds the word's stripe
+    /// lock, which every other use of the overflow history also holds or
+    /// excludes.
+    pub unsafe fn record_overflow(&self, access: Access, clock: &VectorClock) {
+        let block = self.block();
+        // SAFETY: guarded by the stripe lock (contract).
+        unsafe { &mut *block.overflow.get() }.record(access, clock);
+        if self.claimed.load(Ordering::Relaxed) & OVERFLOW == 0 {
+            self.claimed.fetch_or(OVERFLOW, Ordering::Relaxed);
+        }
+    }
+
+    /// Moves every recorded read into `read` (the word's read history) and
+    /// clears the record.
+    ///
+    /// # Safety
+    /// No shared read of the object runs now: the caller holds the object's
+    /// lock exclusively (or, for the word's locked path, the object is not
+    /// being read shared, per [`record`](Self::record)'s contract).
+    #[inline(never)]
+    pub unsafe fn fold_into(&self, read: &mut History) {
+        let claimed = self.claimed.load(Ordering::Relaxed);
+        if claimed == 0 {
+            return;
+        }
+        let block = self.block();
+        let mut bits = claimed & (OVERFLOW - 1);
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: no shared reader runs (contract), so no one else
+            // touches the entry.
+            let entry = unsafe { &mut *block.entries[i].0.get() };
+            read.merge(std::mem::replace(entry, Access::NONE));
+        }
+        if claimed & OVERFLOW != 0 {
+            // SAFETY: as above.
+            let overflow = std::mem::take(unsafe { &mut *block.overflow.get() });
+            for &a in overflow.accesses() {
+                read.merge(a);
+            }
+        }
+        self.claimed.store(0, Ordering::Relaxed);
+    }
+
+    /// Forgets every recorded read (exclusive by `&mut`).
+    pub fn reset(&mut self) {
+        let p = *self.block.get_mut();
+        if !p.is_null() {
+            // SAFETY: as in `block`; `&mut self` excludes every other use.
+            let block = unsafe { &mut *p };
+            for e in &mut block.entries {
+                *e.0.get_mut() = Access::NONE;
+            }
+            *block.overflow.get_mut() = History::EMPTY;
+        }
+        *self.claimed.get_mut() = 0;
+    }
+}
+
+impl Drop for SharedReads {
+    fn drop(&mut self) {
+        let p = *self.block.get_mut();
+        if !p.is_null() {
+            // SAFETY: from `Box::into_raw` in `block`, freed only here.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
