@@ -17,7 +17,7 @@ use crate::shadow::table::LEAF_SHIFT;
 use crate::shadow::word::cell_for;
 use crate::shadow::{AccessKind, Conflict, Outcome, word_masks};
 use crate::site::Site;
-use crate::sync::SyncVar;
+use crate::sync::{ReadHeld, SyncVar};
 use crate::thread::ThreadState;
 
 /// Checks and records an access of `size` bytes at `addr` (any alignment;
@@ -402,12 +402,12 @@ pub mod var {
     /// and every operation on `var` runs under that lock, writer-side ones
     /// under its exclusive side (see [`SyncVar::read_lock_acquired_shared`]).
     #[inline(always)]
-    pub unsafe fn shared_read_lock_acquired(var: &SyncVar, addr: usize) {
+    pub unsafe fn shared_read_lock_acquired(var: &SyncVar, addr: usize) -> ReadHeld<'_> {
         #[inline(never)]
-        fn on(var: &SyncVar, addr: usize) {
+        fn on(var: &SyncVar, addr: usize) -> ReadHeld<'_> {
             with_thread(|thr| {
                 // SAFETY: forwarded from this function's contract.
-                unsafe { var.read_lock_acquired_shared(thr) };
+                let held = unsafe { var.read_lock_acquired_shared(thr) };
                 thr.locks.acquired(
                     thr.id,
                     HeldLock {
@@ -415,32 +415,37 @@ pub mod var {
                         exclusive: false,
                     },
                 );
-            });
+                held
+            })
+            .unwrap_or(ReadHeld::NONE)
         }
         if enabled() {
-            on(var, addr);
+            on(var, addr)
+        } else {
+            ReadHeld::NONE
         }
     }
 
     /// [`read_unlock_at`] for a reader-writer lock whose shared side is
     /// still held: a thread that learnt nothing since its previous read
     /// unlock of this lock publishes its own time alone, without the sync
-    /// object's spin lock (see [`SyncVar::read_unlock_shared`]).
+    /// object's spin lock (see [`SyncVar::read_unlock_shared`]). `held` is
+    /// what the matching [`shared_read_lock_acquired`] returned.
     ///
     /// # Safety
     /// As [`shared_read_lock_acquired`], called before the real unlock.
     #[inline(always)]
-    pub unsafe fn shared_read_unlock(var: &SyncVar, addr: usize) {
+    pub unsafe fn shared_read_unlock(var: &SyncVar, held: ReadHeld<'_>, addr: usize) {
         #[inline(never)]
-        fn on(var: &SyncVar, addr: usize) {
+        fn on(var: &SyncVar, held: ReadHeld<'_>, addr: usize) {
             with_thread(|thr| {
                 thr.locks.released(thr.id, addr);
                 // SAFETY: forwarded from this function's contract.
-                unsafe { var.read_unlock_shared(thr) };
+                unsafe { var.read_unlock_shared(held, thr) };
             });
         }
         if enabled() {
-            on(var, addr);
+            on(var, held, addr);
         }
     }
 

@@ -481,10 +481,10 @@ fn lock_free_read_lock_acquires_the_writer_only() {
 /// each call runs as if under the matching side of a real lock.
 fn read_section(l: &SyncVar, t: &mut ThreadState, body: impl FnOnce(&mut ThreadState)) {
     // SAFETY: only readers use `l` until the matching unlock below.
-    unsafe { l.read_lock_acquired_shared(t) };
+    let held = unsafe { l.read_lock_acquired_shared(t) };
     body(t);
     // SAFETY: as above, before the (modelled) real unlock.
-    unsafe { l.read_unlock_shared(t) };
+    unsafe { l.read_unlock_shared(held, t) };
 }
 
 /// The write side of `l`, as racedet's `RwLock` drives it.

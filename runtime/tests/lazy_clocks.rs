@@ -15,8 +15,8 @@ fn exercise(v: &SyncVar) {
     unsafe {
         var::exclusive_lock_acquired(v, addr);
         var::exclusive_unlock(v, addr);
-        var::shared_read_lock_acquired(v, addr);
-        var::shared_read_unlock(v, addr);
+        let held = var::shared_read_lock_acquired(v, addr);
+        var::shared_read_unlock(v, held, addr);
     }
     var::release(v);
     var::acquire(v);

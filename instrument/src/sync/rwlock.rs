@@ -19,6 +19,7 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 
 use racedet_runtime::SyncVar;
 use racedet_runtime::api::var;
+use racedet_runtime::sync::ReadHeld;
 
 use super::mutex::{map_result, map_try_result};
 use super::{LockResult, TryLockError, TryLockResult};
@@ -52,6 +53,8 @@ impl<T: ?Sized> UnwindSafe for RwLock<T> {}
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
     sync: &'a SyncVar,
+    /// The lock's clocks as the read lock found them, for the unlock.
+    held: ReadHeld<'a>,
     /// The lock's address: reports list it among the locks held.
     addr: usize,
     inner: ManuallyDrop<std::sync::RwLockReadGuard<'a, T>>,
@@ -99,9 +102,10 @@ impl<T: ?Sized> RwLock<T> {
         // every operation on this clock runs under the real lock, the
         // writer-side ones (`write_guard`, write guard drop) under its
         // exclusive side.
-        unsafe { var::shared_read_lock_acquired(&self.sync, self.addr()) };
+        let held = unsafe { var::shared_read_lock_acquired(&self.sync, self.addr()) };
         RwLockReadGuard {
             sync: &self.sync,
+            held,
             addr: self.addr(),
             inner: ManuallyDrop::new(g),
         }
@@ -206,7 +210,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         // SAFETY: the real lock's shared side is still held (released just
         // below), and every writer-side operation on this clock runs under
         // its exclusive side (`write_guard`, write guard drop).
-        unsafe { var::shared_read_unlock(self.sync, self.addr) };
+        unsafe { var::shared_read_unlock(self.sync, self.held, self.addr) };
         // SAFETY: dropped exactly once, here, after the clock was released.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
     }

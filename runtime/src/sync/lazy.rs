@@ -21,6 +21,20 @@ use super::Clocks;
 use crate::clock::{Epoch, VectorClock};
 use crate::thread::ThreadState;
 
+/// What a read lock keeps for its unlock: the lock's clocks, so that the
+/// unlock need not load their pointer from the lock itself. That pointer
+/// shares a cache line with the real lock's state word, which every other
+/// reader's lock and unlock takes away; reading it again just before the
+/// real unlock's read-modify-write cost a miss inside the critical section
+/// (half the samples of the read unlock at 4 threads).
+#[derive(Copy, Clone, Debug, Default)]
+pub struct ReadHeld<'a>(Option<&'a Clocks>);
+
+impl ReadHeld<'_> {
+    /// Nothing kept: the read lock ran with detection off.
+    pub const NONE: ReadHeld<'static> = ReadHeld(None);
+}
+
 /// A synchronisation object's clocks, allocated on first use.
 pub struct SyncVar {
     clocks: AtomicPtr<Clocks>,
@@ -153,14 +167,17 @@ impl SyncVar {
     }
 
     /// [`read_lock_acquired`](Self::read_lock_acquired) without the clocks'
-    /// own lock.
+    /// own lock. The returned handle goes to the matching
+    /// [`read_unlock_shared`](Self::read_unlock_shared).
     ///
     /// # Safety
     /// As [`Clocks::read_lock_acquired_shared`].
     #[inline]
-    pub unsafe fn read_lock_acquired_shared(&self, thr: &mut ThreadState) {
+    pub unsafe fn read_lock_acquired_shared(&self, thr: &mut ThreadState) -> ReadHeld<'_> {
+        let clocks = self.clocks();
         // SAFETY: forwarded contract.
-        unsafe { self.clocks().read_lock_acquired_shared(thr) }
+        unsafe { clocks.read_lock_acquired_shared(thr) };
+        ReadHeld(Some(clocks))
     }
 
     /// Shared unlock: `R_m ⊔= C_t`.
@@ -169,14 +186,20 @@ impl SyncVar {
         self.clocks().read_unlock(thr);
     }
 
-    /// [`read_unlock`](Self::read_unlock), lock-free when it can be.
+    /// [`read_unlock`](Self::read_unlock), lock-free when it can be;
+    /// `held` is what the matching read lock returned, if it ran with
+    /// detection on.
     ///
     /// # Safety
     /// As [`Clocks::read_unlock_shared`].
     #[inline]
-    pub unsafe fn read_unlock_shared(&self, thr: &mut ThreadState) {
+    pub unsafe fn read_unlock_shared(&self, held: ReadHeld<'_>, thr: &mut ThreadState) {
+        let clocks = match held.0 {
+            Some(c) => c,
+            None => self.clocks(),
+        };
         // SAFETY: forwarded contract.
-        unsafe { self.clocks().read_unlock_shared(thr) }
+        unsafe { clocks.read_unlock_shared(thr) }
     }
 
     /// See [`Clocks::locked`].

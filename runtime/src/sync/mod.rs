@@ -32,7 +32,7 @@ mod table;
 
 use readers::{Claimed, FastReaders};
 
-pub use lazy::SyncVar;
+pub use lazy::{ReadHeld, SyncVar};
 pub use table::SyncTable;
 
 /// The clocks of one synchronisation object, allocated by its [`SyncVar`]

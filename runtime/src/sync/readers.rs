@@ -216,8 +216,8 @@ mod tests {
         // SAFETY: one thread, so every call runs as if under the matching
         // side of a real lock.
         unsafe {
-            l.read_lock_acquired_shared(t);
-            l.read_unlock_shared(t);
+            let held = l.read_lock_acquired_shared(t);
+            l.read_unlock_shared(held, t);
         }
     }
 

@@ -5,7 +5,7 @@
 use racedet_runtime::atomic;
 use racedet_runtime::shadow::{AccessKind, ShadowTable, word_masks};
 use racedet_runtime::site::Site;
-use racedet_runtime::sync::SyncVar;
+use racedet_runtime::sync::{ReadHeld, SyncVar};
 use racedet_runtime::thread::{Registry, ThreadId, ThreadState};
 
 use super::trace::{ATOMICS, AtomicOp, Event, LOCKS, MAX_THREADS, MEM, VARS};
@@ -113,8 +113,9 @@ impl<'a> Engine<'a> {
             Event::ReadUnlock { t, m } => {
                 let thr = self.threads[t].as_mut().expect("running");
                 if m == 0 {
-                    // SAFETY: as above, until this read unlock.
-                    unsafe { self.locks[m].read_unlock_shared(thr) };
+                    // SAFETY: as above, until this read unlock. (Without the
+                    // lock's handle, the unlock finds the clocks itself.)
+                    unsafe { self.locks[m].read_unlock_shared(ReadHeld::NONE, thr) };
                 } else {
                     self.locks[m].read_unlock(thr);
                 }
