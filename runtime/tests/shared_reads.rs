@@ -66,7 +66,7 @@ fn verdict(out: Outcome, clock: &VectorClock) -> bool {
 fn run(ops: &[Op]) {
     let mut clocks: Vec<VectorClock> = (0..THREADS)
         .map(|t| {
-            let mut c = VectorClock::from_slice(&vec![0; THREADS]);
+            let mut c = VectorClock::from_slice(&[0; THREADS]);
             c.set(Slot(t as u16), 1);
             c
         })
