@@ -554,16 +554,16 @@ fn lock_free_read_unlock_after_acquiring_elsewhere_publishes_what_was_acquired()
 }
 
 #[test]
-fn a_writer_clears_the_lock_free_entries_it_took() {
+fn a_writer_takes_the_lock_free_entries_and_they_stay_joined() {
     let mut w = World::new();
     let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
     let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
     read_section(&l, &mut a, |_| {});
     read_section(&l, &mut a, |_| {});
-    // `a` writes: it is the only reader so far, so it joins nothing, but the
-    // entries it had claimed are spent.
+    // `a` writes: it is the only reader so far, so it joins nothing; its
+    // entry is unclaimed but stays joined (a learnt nothing new).
     write_section(&l, &mut a, |_| {});
-    read_section(&l, &mut a, |a| assert!(!rd(&x, a))); // claims afresh
+    read_section(&l, &mut a, |a| assert!(!rd(&x, a))); // lock-free, claims again
     read_section(&l, &mut b, |_| {});
     read_section(&l, &mut a, |a| assert!(!rd(&y, a))); // lock-free again
     write_section(&l, &mut c, |c| {

@@ -30,7 +30,7 @@ mod lazy;
 mod readers;
 mod table;
 
-use readers::{Claimed, FastReaders};
+use readers::FastReaders;
 
 pub use lazy::{ReadHeld, SyncVar};
 pub use table::SyncTable;
@@ -79,8 +79,6 @@ struct ReadReleased {
     joined: Option<ClockVersion>,
     /// Whose clocks `clock` holds since it was last cleared.
     readers: Readers,
-    /// Which [`FastReaders`] entries hold part of `R_m`.
-    claimed: Claimed,
 }
 
 /// The threads whose read-unlocks `ReadReleased::clock` holds: none (the
@@ -134,7 +132,6 @@ impl Clocks {
                 clock: VectorClock::new(),
                 joined: None,
                 readers: Readers::NONE,
-                claimed: 0,
             }),
             fast: FastReaders::new(),
         }
@@ -270,10 +267,7 @@ impl Clocks {
             let repeated = r.readers != Readers::NONE;
             read_unlock_in(r, thr);
             // SAFETY: the spin lock is held, and this is `thr`'s thread.
-            unsafe {
-                self.fast
-                    .claim(thr, own, repeated, &mut r.clock, &mut r.claimed)
-            };
+            unsafe { self.fast.claim(thr, own, repeated, &mut r.clock) };
         });
     }
 
@@ -319,7 +313,7 @@ impl Clocks {
         self.with_both(|l, r| {
             // SAFETY: the spin lock is held, and resetting an object excludes
             // its other uses, the lock-free read unlocks included.
-            unsafe { self.fast.drain(None, &mut r.claimed) };
+            unsafe { self.fast.drain(None, true) };
             *l = Released::default();
             *r = ReadReleased::default();
         });
@@ -339,7 +333,7 @@ fn acquire_in(c: &Released, thr: &mut ThreadState) {
 #[inline]
 fn lock_acquired_in(l: &Released, r: &mut ReadReleased, fast: &FastReaders, thr: &mut ThreadState) {
     acquire_in(l, thr);
-    if r.readers != Readers::NONE {
+    if r.readers != Readers::NONE || fast.any_claimed() {
         join_readers(r, fast, thr);
     }
 }
@@ -347,18 +341,17 @@ fn lock_acquired_in(l: &Released, r: &mut ReadReleased, fast: &FastReaders, thr:
 /// The write-lock half for read-unlocks: `C_t ⊔= R_m`, `R_m := ⊥`.
 #[inline(never)]
 fn join_readers(r: &mut ReadReleased, fast: &FastReaders, thr: &mut ThreadState) {
-    if r.readers == Readers::NONE {
-        return;
-    }
-    if r.readers == Readers(thr.version().thread_tag()) {
-        // Only this thread claimed an entry, and its own time covers it.
+    let me = Readers(thr.version().thread_tag());
+    if (r.readers == Readers::NONE || r.readers == me) && fast.claimed_at_most(thr.slot) {
+        // Only this thread published since the last writer, and its own
+        // clock covers what it published.
         // SAFETY: writers hold the real lock exclusively, or the spin lock
         // on objects whose readers never skip it (see `read_unlock_shared`).
-        unsafe { fast.drain(None, &mut r.claimed) };
+        unsafe { fast.drain(None, false) };
         debug_assert!(r.clock.le(thr.clock()));
     } else {
         // SAFETY: as above.
-        unsafe { fast.drain(Some(&mut r.clock), &mut r.claimed) };
+        unsafe { fast.drain(Some(&mut r.clock), false) };
         thr.acquire(&r.clock);
     }
     // Everything the readers published is now in `C_t`, and will be in

@@ -306,15 +306,30 @@ const FENCE_ORDERS: [Ordering; 4] = [
 ];
 
 /// Generates one trace from `seed`: 20–60 events, 2–5 threads alive at most.
+/// One trace in four is *lock-heavy*: four events in ten are then lock
+/// operations on lock 0 (the one driven through racedet's lock-free
+/// shortcuts), so that a thread's read sections, its own write sections and
+/// other threads' come back to back often enough to exercise the read-unlock
+/// entries across writers.
 pub fn generate(seed: u64) -> Vec<Event> {
     let mut rng = Rng::new(seed);
     let len = rng.range(20, 60);
     let max_live = rng.range(2, 5);
+    let lock_heavy = rng.chance(25);
     let mut sched = Schedule::default();
     let mut trace = Vec::with_capacity(len);
     while trace.len() < len {
         // A draw the schedule rejects is simply drawn again.
-        let e = candidate(&mut rng, &sched, max_live).filter(|e| sched.apply(e));
+        let e = if lock_heavy && rng.chance(40) {
+            let running: Vec<usize> = (0..sched.threads.len())
+                .filter(|&t| sched.running(t))
+                .collect();
+            let t = rng.pick(&running);
+            Some(lock_op_on(rng.chance(50), &sched, t, 0))
+        } else {
+            candidate(&mut rng, &sched, max_live)
+        }
+        .filter(|e| sched.apply(e));
         trace.extend(e);
     }
     trace
@@ -412,10 +427,16 @@ fn access(rng: &mut Rng, t: usize) -> Event {
 /// A lock operation that fits the lock's current holder, if any does.
 fn lock_op(rng: &mut Rng, s: &Schedule, t: usize) -> Event {
     let m = rng.below(LOCKS);
+    lock_op_on(rng.chance(50), s, t, m)
+}
+
+/// [`lock_op`] on lock `m`; `exclusive` picks a write lock when the lock is
+/// free.
+fn lock_op_on(exclusive: bool, s: &Schedule, t: usize, m: usize) -> Event {
     match s.locks[m] {
         Holder::Writer(w) if w == t => Event::Unlock { t, m },
         Holder::Readers(set) if set & (1 << t) != 0 => Event::ReadUnlock { t, m },
-        Holder::Free if rng.chance(50) => Event::Lock { t, m },
+        Holder::Free if exclusive => Event::Lock { t, m },
         // Readers may join readers; anything else is rejected and redrawn.
         _ => Event::ReadLock { t, m },
     }
