@@ -405,9 +405,10 @@ pub mod var {
     pub unsafe fn shared_read_lock_acquired(var: &SyncVar, addr: usize) -> ReadHeld<'_> {
         #[inline(never)]
         fn on(var: &SyncVar, addr: usize) -> ReadHeld<'_> {
+            let clocks = var.clocks();
             with_thread(|thr| {
                 // SAFETY: forwarded from this function's contract.
-                let held = unsafe { var.read_lock_acquired_shared(thr) };
+                unsafe { clocks.read_lock_acquired_shared(thr) };
                 thr.locks.acquired(
                     thr.id,
                     HeldLock {
@@ -415,9 +416,8 @@ pub mod var {
                         exclusive: false,
                     },
                 );
-                held
-            })
-            .unwrap_or(ReadHeld::NONE)
+            });
+            ReadHeld::of(clocks)
         }
         if enabled() {
             on(var, addr)
@@ -438,10 +438,11 @@ pub mod var {
     pub unsafe fn shared_read_unlock(var: &SyncVar, held: ReadHeld<'_>, addr: usize) {
         #[inline(never)]
         fn on(var: &SyncVar, held: ReadHeld<'_>, addr: usize) {
+            let clocks = held.clocks_or(var);
             with_thread(|thr| {
                 thr.locks.released(thr.id, addr);
                 // SAFETY: forwarded from this function's contract.
-                unsafe { var.read_unlock_shared(held, thr) };
+                unsafe { clocks.read_unlock_shared(thr) };
             });
         }
         if enabled() {

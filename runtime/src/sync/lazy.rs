@@ -30,9 +30,23 @@ use crate::thread::ThreadState;
 #[derive(Copy, Clone, Debug, Default)]
 pub struct ReadHeld<'a>(Option<&'a Clocks>);
 
-impl ReadHeld<'_> {
+impl<'a> ReadHeld<'a> {
     /// Nothing kept: the read lock ran with detection off.
     pub const NONE: ReadHeld<'static> = ReadHeld(None);
+
+    #[inline(always)]
+    pub(crate) fn of(clocks: &'a Clocks) -> ReadHeld<'a> {
+        ReadHeld(Some(clocks))
+    }
+
+    /// The kept clocks, or `var`'s.
+    #[inline(always)]
+    pub(crate) fn clocks_or(self, var: &'a SyncVar) -> &'a Clocks {
+        match self.0 {
+            Some(c) => c,
+            None => var.clocks(),
+        }
+    }
 }
 
 /// A synchronisation object's clocks, allocated on first use.
@@ -177,7 +191,7 @@ impl SyncVar {
         let clocks = self.clocks();
         // SAFETY: forwarded contract.
         unsafe { clocks.read_lock_acquired_shared(thr) };
-        ReadHeld(Some(clocks))
+        ReadHeld::of(clocks)
     }
 
     /// Shared unlock: `R_m ⊔= C_t`.
@@ -194,12 +208,8 @@ impl SyncVar {
     /// As [`Clocks::read_unlock_shared`].
     #[inline]
     pub unsafe fn read_unlock_shared(&self, held: ReadHeld<'_>, thr: &mut ThreadState) {
-        let clocks = match held.0 {
-            Some(c) => c,
-            None => self.clocks(),
-        };
         // SAFETY: forwarded contract.
-        unsafe { clocks.read_unlock_shared(thr) }
+        unsafe { held.clocks_or(self).read_unlock_shared(thr) }
     }
 
     /// See [`Clocks::locked`].
