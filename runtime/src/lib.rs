@@ -28,10 +28,12 @@
 //! ## Module map
 //! * [`clock`] — vector clocks and epochs;
 //! * [`shadow`] — per-location state (`state`), 8-byte shadow words with the
-//!   same-epoch fast path (`word`), address lookup (`table`);
+//!   same-epoch fast path (`word`), address lookup (`table`), an object's
+//!   reads recorded under its lock's shared side (`shared`);
 //! * [`thread`] — slots, thread clocks, fork/join, slot reuse;
 //! * [`sync`] — lock and release/acquire clocks; [`atomic`] — orderings, fences;
-//! * [`api`] — the raw API used by the `racedet` crate;
+//! * [`api`] — the raw API used by the `racedet` crate; [`Object`] — the
+//!   inline shadow of the objects racedet owns (`RaceMap`, `RaceCell`);
 //! * [`stack`] — stack capture, depot, per-site stacks;
 //! * [`report`] — report data, text rendering, JSON lines, dedup;
 //! * [`options`] — `RACEDET_OPTIONS`; [`suppress`] — suppression files;
@@ -48,6 +50,7 @@ mod interpose;
 pub mod locks;
 mod object;
 pub mod options;
+mod per_slot;
 mod ranges;
 pub mod report;
 mod rt;

@@ -17,6 +17,9 @@ use racedet_tests::workloads::current_rss_kib;
 
 const THREADS: usize = 4;
 const ROUNDS: usize = 10;
+/// The address-table case runs longer: its resident memory plateaus only
+/// after 8 to 16 rounds (see the test).
+const RAW_ROUNDS: usize = 20;
 
 enum Obj {
     Map(RaceMap<u32, u32>),
@@ -88,10 +91,10 @@ fn round(per_thread: usize, raw: bool) {
 }
 
 /// Runs the rounds under detection; returns RSS (KiB) after each round.
-fn churn(per_round: usize, raw: bool) -> Vec<u64> {
+fn churn(per_round: usize, raw: bool, rounds: usize) -> Vec<u64> {
     let mut rss = Vec::new();
     let result = racedet::check(|| {
-        for _ in 0..ROUNDS {
+        for _ in 0..rounds {
             round(per_round / THREADS, raw);
             rss.push(current_rss_kib());
         }
@@ -102,7 +105,7 @@ fn churn(per_round: usize, raw: bool) -> Vec<u64> {
         result.unwrap_err()
     );
     eprintln!(
-        "churn ({}): {ROUNDS} rounds x {per_round} objects: RSS after each round (KiB) {rss:?}",
+        "churn ({}): {rounds} rounds x {per_round} objects: RSS after each round (KiB) {rss:?}",
         if raw {
             "RaceMap, RaceCell, UnsafeCell"
         } else {
@@ -123,15 +126,21 @@ fn assert_within_10_percent(base: u64, last: u64, what: &str) {
 #[test]
 fn churn_reports_nothing_and_memory_stays_flat() {
     // Inline shadow (RaceMap, RaceCell): it lives and dies with the object.
-    let rss = churn(100_000, false);
+    let rss = churn(100_000, false, ROUNDS);
     assert_within_10_percent(rss[0], rss[ROUNDS - 1], "RaceMap/RaceCell churn");
     // Address-table shadow (UnsafeCell): a reset frees the history at once,
     // but a shadow page is returned to the OS only when a reset covers it
     // whole, so the shadow of the heap's address range stays mapped for
-    // reuse. Memory grows while the heap spreads over new addresses (the
-    // first rounds; measured +30% by round 4), then stays flat: compare the
-    // last round with the middle one. (Per-page live counts would return
-    // those pages too; not done yet — see docs/reliability.md.)
-    let rss = churn(100_000, true);
-    assert_within_10_percent(rss[ROUNDS / 2], rss[ROUNDS - 1], "UnsafeCell churn");
+    // reuse. Memory grows while the heap spreads over new addresses, then
+    // stays flat: measured over 24 rounds, +40% to +70% over the first
+    // round, reached between rounds 8 and 16 (the allocator's spread varies
+    // from run to run), unchanged after. Compare the last round with the
+    // one three quarters in. (Per-page live counts would return those pages
+    // too; not done yet — see docs/reliability.md.)
+    let rss = churn(100_000, true, RAW_ROUNDS);
+    assert_within_10_percent(
+        rss[RAW_ROUNDS * 3 / 4 - 1],
+        rss[RAW_ROUNDS - 1],
+        "UnsafeCell churn",
+    );
 }

@@ -37,41 +37,38 @@
 //! owner finished.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use super::state::{Access, History};
 use crate::clock::VectorClock;
+use crate::per_slot::{PER_SLOT, PerSlot};
 
 /// Thread slots below this record shared reads without any lock.
-pub const SHARED_READERS: usize = 16;
+pub const SHARED_READERS: usize = PER_SLOT;
 
-/// The `claimed` bit of the overflow history.
-const OVERFLOW: u32 = 1 << SHARED_READERS;
-
-/// One slot's latest shared read, alone on its cache line so that readers
-/// on different cores never write the same line.
-#[repr(align(64))]
-struct Entry(UnsafeCell<Access>);
+/// The shared-read half of an object's read history (see the module docs).
+/// Two words per object; the rest is allocated on the first shared read,
+/// and its entries (a cache line each) 16 slots at a time (`per_slot.rs`).
+pub struct SharedReads {
+    /// A bit per entry holding an unfolded read.
+    claimed: AtomicU64,
+    block: AtomicPtr<Block>,
+}
 
 struct Block {
-    entries: [Entry; SHARED_READERS],
+    entries: PerSlot<Access>,
+    /// Whether `overflow` holds an unfolded read.
+    overflow_claimed: AtomicBool,
     /// Reads by threads past the entries, under the word's stripe lock.
     overflow: UnsafeCell<History>,
 }
 
-/// The shared-read half of an object's read history (see the module docs).
-/// Allocated (1 KiB) on the first shared read, so objects only ever used by
-/// one thread at a time cost two words.
-pub struct SharedReads {
-    /// A bit per entry holding an unfolded read, and [`OVERFLOW`].
-    claimed: AtomicU32,
-    block: AtomicPtr<Block>,
-}
+const _: () = assert!(u64::BITS as usize == SHARED_READERS);
 
 // SAFETY: the entries and the overflow history are plain data; which thread
 // may touch them when is the contract of the unsafe methods below.
 unsafe impl Sync for SharedReads {}
-// SAFETY: as above; nothing in a block is tied to a thread.
+// SAFETY: as above; nothing in them is tied to a thread.
 unsafe impl Send for SharedReads {}
 
 impl Default for SharedReads {
@@ -100,42 +97,54 @@ pub enum Recorded {
 impl SharedReads {
     pub const fn new() -> SharedReads {
         SharedReads {
-            claimed: AtomicU32::new(0),
+            claimed: AtomicU64::new(0),
             block: AtomicPtr::new(std::ptr::null_mut()),
         }
+    }
+
+    /// The block, if allocated.
+    #[inline(always)]
+    fn existing(&self) -> Option<&Block> {
+        let p = self.block.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Box::into_raw` in `block`
+        // and is freed only by `Drop` (`&mut self`).
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    fn block(&self) -> &Block {
+        if let Some(b) = self.existing() {
+            return b;
+        }
+        let fresh = Box::into_raw(Box::new(Block {
+            entries: PerSlot::new(),
+            overflow_claimed: AtomicBool::new(false),
+            overflow: UnsafeCell::new(History::EMPTY),
+        }));
+        let p = match self.block.compare_exchange(
+            std::ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => fresh,
+            Err(installed) => {
+                // SAFETY: `fresh` came from `Box::into_raw` above and was
+                // never shared.
+                drop(unsafe { Box::from_raw(fresh) });
+                installed
+            }
+        };
+        // SAFETY: as in `existing`.
+        unsafe { &*p }
     }
 
     /// `true` if some read waits to be folded.
     #[inline(always)]
     pub fn pending(&self) -> bool {
         self.claimed.load(Ordering::Relaxed) != 0
-    }
-
-    fn block(&self) -> &Block {
-        let mut p = self.block.load(Ordering::Acquire);
-        if p.is_null() {
-            let fresh = Box::into_raw(Box::new(Block {
-                entries: std::array::from_fn(|_| Entry(UnsafeCell::new(Access::NONE))),
-                overflow: UnsafeCell::new(History::EMPTY),
-            }));
-            p = match self.block.compare_exchange(
-                std::ptr::null_mut(),
-                fresh,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => fresh,
-                Err(installed) => {
-                    // SAFETY: `fresh` came from `Box::into_raw` above and was
-                    // never shared.
-                    drop(unsafe { Box::from_raw(fresh) });
-                    installed
-                }
-            };
-        }
-        // SAFETY: a non-null pointer came from `Box::into_raw` and is freed
-        // only by `Drop`, which needs `&mut self`.
-        unsafe { &*p }
+            || self
+                .existing()
+                .is_some_and(|b| b.overflow_claimed.load(Ordering::Relaxed))
     }
 
     /// Records `access`, a read by the thread that owns `access.slot`, in
@@ -151,16 +160,16 @@ impl SharedReads {
         if i >= SHARED_READERS {
             return None;
         }
-        let block = self.block();
         // SAFETY: entry `i` is written only by the owner of slot `i` while
         // the lock is held shared (this thread, per the contract) and by
         // folds, which the held shared side excludes.
-        let entry = unsafe { &mut *block.entries[i].0.get() };
+        let entry = unsafe { &mut *self.block().entries.get_or_alloc(i).get() };
         if entry.clock == access.clock && entry.slot == access.slot {
             return Some(Recorded::Repeat);
         }
         *entry = access;
         let bit = 1 << i;
+        // Relaxed: the object's lock orders this before the next fold.
         if self.claimed.load(Ordering::Relaxed) & bit == 0 {
             self.claimed.fetch_or(bit, Ordering::Relaxed);
         }
@@ -177,9 +186,7 @@ impl SharedReads {
         let block = self.block();
         // SAFETY: guarded by the stripe lock (contract).
         unsafe { &mut *block.overflow.get() }.record(access, clock);
-        if self.claimed.load(Ordering::Relaxed) & OVERFLOW == 0 {
-            self.claimed.fetch_or(OVERFLOW, Ordering::Relaxed);
-        }
+        block.overflow_claimed.store(true, Ordering::Relaxed);
     }
 
     /// Moves every recorded read into `read` (the word's read history) and
@@ -191,40 +198,44 @@ impl SharedReads {
     /// being read shared, per [`record`](Self::record)'s contract).
     #[inline(never)]
     pub unsafe fn fold_into(&self, read: &mut History) {
-        let claimed = self.claimed.load(Ordering::Relaxed);
-        if claimed == 0 {
+        let Some(block) = self.existing() else {
             return;
-        }
-        let block = self.block();
-        let mut bits = claimed & (OVERFLOW - 1);
+        };
+        let mut bits = self.claimed.load(Ordering::Relaxed);
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
+            let Some(entry) = block.entries.get(i) else {
+                debug_assert!(false, "claimed entries exist");
+                continue;
+            };
             // SAFETY: no shared reader runs (contract), so no one else
             // touches the entry.
-            let entry = unsafe { &mut *block.entries[i].0.get() };
-            read.merge(std::mem::replace(entry, Access::NONE));
+            read.merge(std::mem::replace(
+                unsafe { &mut *entry.get() },
+                Access::NONE,
+            ));
         }
-        if claimed & OVERFLOW != 0 {
+        self.claimed.store(0, Ordering::Relaxed);
+        if block.overflow_claimed.load(Ordering::Relaxed) {
             // SAFETY: as above.
             let overflow = std::mem::take(unsafe { &mut *block.overflow.get() });
             for &a in overflow.accesses() {
                 read.merge(a);
             }
+            block.overflow_claimed.store(false, Ordering::Relaxed);
         }
-        self.claimed.store(0, Ordering::Relaxed);
     }
 
     /// Forgets every recorded read (exclusive by `&mut`).
     pub fn reset(&mut self) {
         let p = *self.block.get_mut();
         if !p.is_null() {
-            // SAFETY: as in `block`; `&mut self` excludes every other use.
+            // SAFETY: as in `existing`; `&mut self` excludes every other use.
             let block = unsafe { &mut *p };
-            for e in &mut block.entries {
-                *e.0.get_mut() = Access::NONE;
-            }
+            block.entries.for_each_mut(|e| *e = Access::NONE);
             *block.overflow.get_mut() = History::EMPTY;
+            *block.overflow_claimed.get_mut() = false;
         }
         *self.claimed.get_mut() = 0;
     }

@@ -41,25 +41,24 @@
 //! exclusively; so an entry is never written by two threads at once, and
 //! the real lock's release/acquire orders the writer's view of it.
 
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicPtr, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::clock::{Slot, VectorClock};
+use crate::per_slot::{PER_SLOT, PerSlot};
 use crate::thread::{ClockVersion, ThreadState};
 
 /// Threads with slots below this read-unlock without the spin lock; the
-/// others take the slow path every time. 16 entries are 1 KiB (a cache line
-/// each, so that readers on different cores never write one line), allocated
-/// only for reader-writer locks read-unlocked at least twice between two
-/// writers with detection on.
-pub(super) const FAST_READERS: usize = 16;
+/// others take the slow path every time. Entries are a cache line each (so
+/// that readers on different cores never write one line), allocated 16 at
+/// a time (`per_slot.rs`), and only for reader-writer locks read-unlocked
+/// at least twice between two writers with detection on.
+pub(super) const FAST_READERS: usize = PER_SLOT;
 
 /// A bit per claimed entry.
-type Claimed = u16;
+type Claimed = u64;
 const _: () = assert!(Claimed::BITS as usize == FAST_READERS);
 
 #[derive(Copy, Clone, Default, Debug)]
-#[repr(align(64))]
 struct Entry {
     /// The owner's clock version at its joining (spin-locked) read unlock;
     /// `None` until then, and after a reset.
@@ -68,15 +67,12 @@ struct Entry {
     own: u32,
 }
 
-/// The entries, allocated on the first claim.
-struct Entries([UnsafeCell<Entry>; FAST_READERS]);
-
 /// The lock-free half of a reader-writer lock's read-release clock.
 pub(super) struct FastReaders {
-    entries: AtomicPtr<Entries>,
+    entries: PerSlot<Entry>,
     /// Entries holding time no writer has taken yet, a bit each. Set by
     /// readers (atomically: several set bits at once), cleared by writers.
-    claimed: AtomicU16,
+    claimed: AtomicU64,
 }
 
 impl std::fmt::Debug for FastReaders {
@@ -88,8 +84,8 @@ impl std::fmt::Debug for FastReaders {
 impl FastReaders {
     pub(super) const fn new() -> FastReaders {
         FastReaders {
-            entries: AtomicPtr::new(std::ptr::null_mut()),
-            claimed: AtomicU16::new(0),
+            entries: PerSlot::new(),
+            claimed: AtomicU64::new(0),
         }
     }
 
@@ -106,15 +102,13 @@ impl FastReaders {
         if i >= FAST_READERS {
             return false;
         }
-        let p = self.entries.load(Ordering::Acquire);
-        if p.is_null() {
+        let Some(e) = self.entries.get(i) else {
             return false;
-        }
-        // SAFETY: a non-null pointer came from `Box::into_raw` in `claim` and
-        // is freed only by `Drop`, which no reader can race. Entry `i` is
-        // written only by the owner of slot `i`, which is this thread (per
-        // the contract), or by writers, which the held shared side excludes.
-        let e = unsafe { &mut *(*p).0[i].get() };
+        };
+        // SAFETY: entry `i` is written only by the owner of slot `i`, which
+        // is this thread (per the contract), or by writers, which the held
+        // shared side excludes.
+        let e = unsafe { &mut *e.get() };
         if e.joined != Some(thr.version()) {
             return false;
         }
@@ -141,7 +135,7 @@ impl FastReaders {
     /// `true` if no entry but `slot`'s holds time no writer has taken.
     #[inline(always)]
     pub(super) fn claimed_at_most(&self, slot: Slot) -> bool {
-        let others = match 1u16.checked_shl(slot.0 as u32) {
+        let others = match (1 as Claimed).checked_shl(slot.0 as u32) {
             Some(bit) => !bit,
             None => Claimed::MAX,
         };
@@ -171,18 +165,13 @@ impl FastReaders {
         if i >= FAST_READERS {
             return;
         }
-        let mut p = self.entries.load(Ordering::Acquire);
-        if p.is_null() {
-            if !repeated {
-                return;
-            }
-            p = Box::into_raw(Box::new(Entries(Default::default())));
-            // Release: readers that see the pointer see initialised entries.
-            // Only spin-locked callers allocate, so no allocation is lost.
-            self.entries.store(p, Ordering::Release);
-        }
+        let e = match self.entries.get(i) {
+            Some(e) => e,
+            None if repeated => self.entries.get_or_alloc(i),
+            None => return,
+        };
         // SAFETY: as in `try_read_unlock`: entry `i` belongs to this thread.
-        let e = unsafe { &mut *(*p).0[i].get() };
+        let e = unsafe { &mut *e.get() };
         if self.claimed.load(Ordering::Relaxed) & (1 << i) != 0 {
             fold(clock, Slot(i as u16), e.own);
         }
@@ -206,39 +195,26 @@ impl FastReaders {
         if claimed == 0 && !forget {
             return;
         }
-        let p = self.entries.load(Ordering::Acquire);
-        if p.is_null() {
-            debug_assert_eq!(claimed, 0, "claimed entries exist");
-            return;
-        }
         if let Some(into) = into {
             let mut bits = claimed;
             while bits != 0 {
                 let i = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
+                let Some(e) = self.entries.get(i) else {
+                    debug_assert!(false, "claimed entries exist");
+                    continue;
+                };
                 // SAFETY: no reader touches the entries now (contract).
-                let e = unsafe { &*(*p).0[i].get() };
-                fold(into, Slot(i as u16), e.own);
+                fold(into, Slot(i as u16), unsafe { (*e.get()).own });
             }
         }
         if forget {
-            for e in 0..FAST_READERS {
+            self.entries.for_each(|e| {
                 // SAFETY: as above.
-                unsafe { (*(*p).0[e].get()).joined = None };
-            }
+                unsafe { (*e.get()).joined = None };
+            });
         }
         self.claimed.store(0, Ordering::Relaxed);
-    }
-}
-
-impl Drop for FastReaders {
-    fn drop(&mut self) {
-        let p = *self.entries.get_mut();
-        if !p.is_null() {
-            // SAFETY: allocated by `Box::into_raw` in `claim`; `&mut self`
-            // means no reader holds it.
-            drop(unsafe { Box::from_raw(p) });
-        }
     }
 }
 
@@ -253,7 +229,6 @@ fn fold(clock: &mut VectorClock, slot: Slot, own: u32) {
 mod tests {
     use crate::sync::SyncVar;
     use crate::thread::Registry;
-    use std::sync::atomic::Ordering;
 
     fn read_section(l: &SyncVar, t: &mut crate::thread::ThreadState) {
         // SAFETY: one thread, so every call runs as if under the matching
@@ -276,19 +251,12 @@ mod tests {
             once.unlock_exclusive(&mut t);
         }
         read_section(&once, &mut t);
-        assert!(once.clocks().fast.entries.load(Ordering::Relaxed).is_null());
+        assert!(!once.clocks().fast.entries.is_allocated());
 
         let twice = SyncVar::new();
         read_section(&twice, &mut t);
         read_section(&twice, &mut t);
-        assert!(
-            !twice
-                .clocks()
-                .fast
-                .entries
-                .load(Ordering::Relaxed)
-                .is_null()
-        );
+        assert!(twice.clocks().fast.entries.is_allocated());
     }
 
     /// After a writer that taught it nothing (here: itself), a reader
