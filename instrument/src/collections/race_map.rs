@@ -126,7 +126,10 @@ impl<K, V, S> RaceMap<K, V, S> {
         std::ptr::from_ref::<Object>(&self.object) as usize
     }
 
-    #[inline]
+    // `inline(always)` here and on the hottest operations (`get`,
+    // `insert`): out of line, the call and its register saves cost 13
+    // instructions per map operation, on or off (callgrind).
+    #[inline(always)]
     fn read(&self, site: Site) -> ReadGuard<'_, HashMap<K, V, S>> {
         let guard = self.map.read();
         if guard.is_exclusive() {
@@ -144,7 +147,7 @@ impl<K, V, S> RaceMap<K, V, S> {
         guard
     }
 
-    #[inline]
+    #[inline(always)]
     fn write(&self, site: Site) -> WriteGuard<'_, HashMap<K, V, S>> {
         let guard = self.map.write();
         // SAFETY: as in `read`; a write guard excludes every other thread.
@@ -242,7 +245,7 @@ where
 {
     /// A clone of the value for `key`: a read of the map.
     #[track_caller]
-    #[inline]
+    #[inline(always)]
     pub fn get<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
@@ -276,7 +279,7 @@ where
 
     /// Inserts, returning the old value: a write of the map.
     #[track_caller]
-    #[inline]
+    #[inline(always)]
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         self.write(Site::caller()).insert(key, value)
     }
