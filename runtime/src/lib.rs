@@ -49,6 +49,7 @@ mod fork;
 mod interpose;
 pub mod locks;
 mod object;
+mod once_ptr;
 pub mod options;
 mod per_slot;
 mod ranges;

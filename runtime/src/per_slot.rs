@@ -16,6 +16,8 @@
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::once_ptr;
+
 /// Slots that get an entry.
 pub(crate) const PER_SLOT: usize = 64;
 const CHUNK: usize = 16;
@@ -48,49 +50,25 @@ impl<T: Default> PerSlot<T> {
     #[inline(always)]
     pub(crate) fn get(&self, i: usize) -> Option<&UnsafeCell<T>> {
         debug_assert!(i < PER_SLOT);
-        // Acquire: pairs with the installing exchange, so the chunk's
-        // initialisation is visible.
-        let p = self.chunks[i / CHUNK].load(Ordering::Acquire);
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: a non-null pointer came from `Box::into_raw` in
-        // `get_or_alloc` and is freed only by `Drop` (`&mut self`).
-        Some(unsafe { &(*p).0[i % CHUNK].0 })
+        // SAFETY: chunks are only set by `install` and freed by `Drop`.
+        unsafe { once_ptr::get(&self.chunks[i / CHUNK]) }.map(|c| &c.0[i % CHUNK].0)
     }
 
     /// Entry `i`, allocating its chunk if this is its first use.
     /// `i < PER_SLOT`.
     #[inline]
     pub(crate) fn get_or_alloc(&self, i: usize) -> &UnsafeCell<T> {
-        match self.get(i) {
-            Some(e) => e,
-            None => self.alloc(i),
+        if let Some(e) = self.get(i) {
+            return e;
         }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn alloc(&self, i: usize) -> &UnsafeCell<T> {
-        let fresh = Box::into_raw(Box::new(Chunk(std::array::from_fn(|_| {
-            Padded(UnsafeCell::new(T::default()))
-        }))));
-        let p = match self.chunks[i / CHUNK].compare_exchange(
-            std::ptr::null_mut(),
-            fresh,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => fresh,
-            Err(installed) => {
-                // SAFETY: `fresh` came from `Box::into_raw` above and was
-                // never shared.
-                drop(unsafe { Box::from_raw(fresh) });
-                installed
-            }
+        let make = || {
+            Chunk(std::array::from_fn(|_| {
+                Padded(UnsafeCell::new(T::default()))
+            }))
         };
         // SAFETY: as in `get`.
-        unsafe { &(*p).0[i % CHUNK].0 }
+        let chunk = unsafe { once_ptr::install(&self.chunks[i / CHUNK], make) };
+        &chunk.0[i % CHUNK].0
     }
 
     /// Every allocated entry; the caller's contract says it may touch them.
@@ -131,11 +109,7 @@ impl<T: Default> PerSlot<T> {
 impl<T> Drop for PerSlot<T> {
     fn drop(&mut self) {
         for c in &mut self.chunks {
-            let p = *c.get_mut();
-            if !p.is_null() {
-                // SAFETY: from `Box::into_raw` in `alloc`, freed only here.
-                drop(unsafe { Box::from_raw(p) });
-            }
+            once_ptr::free(c);
         }
     }
 }

@@ -41,6 +41,7 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use super::state::{Access, History};
 use crate::clock::VectorClock;
+use crate::once_ptr;
 use crate::per_slot::{PER_SLOT, PerSlot};
 
 /// Thread slots below this record shared reads without any lock.
@@ -105,37 +106,21 @@ impl SharedReads {
     /// The block, if allocated.
     #[inline(always)]
     fn existing(&self) -> Option<&Block> {
-        let p = self.block.load(Ordering::Acquire);
-        // SAFETY: a non-null pointer came from `Box::into_raw` in `block`
-        // and is freed only by `Drop` (`&mut self`).
-        (!p.is_null()).then(|| unsafe { &*p })
+        // SAFETY: `block` is only set by `install` and freed by `Drop`.
+        unsafe { once_ptr::get(&self.block) }
     }
 
     fn block(&self) -> &Block {
         if let Some(b) = self.existing() {
             return b;
         }
-        let fresh = Box::into_raw(Box::new(Block {
+        let make = || Block {
             entries: PerSlot::new(),
             overflow_claimed: AtomicBool::new(false),
             overflow: UnsafeCell::new(History::EMPTY),
-        }));
-        let p = match self.block.compare_exchange(
-            std::ptr::null_mut(),
-            fresh,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => fresh,
-            Err(installed) => {
-                // SAFETY: `fresh` came from `Box::into_raw` above and was
-                // never shared.
-                drop(unsafe { Box::from_raw(fresh) });
-                installed
-            }
         };
         // SAFETY: as in `existing`.
-        unsafe { &*p }
+        unsafe { once_ptr::install(&self.block, make) }
     }
 
     /// `true` if some read waits to be folded.
@@ -243,10 +228,6 @@ impl SharedReads {
 
 impl Drop for SharedReads {
     fn drop(&mut self) {
-        let p = *self.block.get_mut();
-        if !p.is_null() {
-            // SAFETY: from `Box::into_raw` in `block`, freed only here.
-            drop(unsafe { Box::from_raw(p) });
-        }
+        once_ptr::free(&mut self.block);
     }
 }

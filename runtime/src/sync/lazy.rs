@@ -9,13 +9,15 @@
 //! functions test [`enabled`](crate::enabled) first); with detection on an
 //! operation pays one extra load.
 //!
-//! The pointer is installed with a compare-exchange, so a thread that sees
-//! it null always ends up on the same allocation as every other thread: the
-//! exchange reads the latest value, whatever the real primitive's memory
-//! ordering made visible to a plain load.
+//! The pointer is installed with a compare-exchange (`once_ptr.rs`), so a
+//! thread that sees it null always ends up on the same allocation as every
+//! other thread, whatever the real primitive's memory ordering made visible
+//! to a plain load.
 
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
+
+use crate::once_ptr;
 
 use super::Clocks;
 use crate::clock::{Epoch, VectorClock};
@@ -68,12 +70,7 @@ impl std::fmt::Debug for SyncVar {
 
 impl Drop for SyncVar {
     fn drop(&mut self) {
-        let p = *self.clocks.get_mut();
-        if !p.is_null() {
-            // SAFETY: allocated by `Box::into_raw` in `install`, and `&mut
-            // self` means nobody else holds a reference into it.
-            drop(unsafe { Box::from_raw(p) });
-        }
+        once_ptr::free(&mut self.clocks);
     }
 }
 
@@ -87,36 +84,12 @@ impl SyncVar {
     /// The clocks, allocated if this is the first use.
     #[inline]
     pub(crate) fn clocks(&self) -> &Clocks {
-        // Acquire: pairs with the installing exchange, so the clocks'
-        // initialisation is visible.
-        let p = self.clocks.load(Ordering::Acquire);
-        if p.is_null() {
-            return self.install();
+        // SAFETY: `clocks` is only ever set by `install` and freed by `Drop`.
+        match unsafe { once_ptr::get(&self.clocks) } {
+            Some(c) => c,
+            // SAFETY: as above.
+            None => unsafe { once_ptr::install(&self.clocks, Clocks::new) },
         }
-        // SAFETY: a non-null pointer came from `install` and is freed only
-        // by `Drop`, which `&self` excludes.
-        unsafe { &*p }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn install(&self) -> &Clocks {
-        let fresh = Box::into_raw(Box::new(Clocks::new()));
-        let p = match self.clocks.compare_exchange(
-            ptr::null_mut(),
-            fresh,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => fresh,
-            Err(winner) => {
-                // SAFETY: `fresh` was never published.
-                drop(unsafe { Box::from_raw(fresh) });
-                winner
-            }
-        };
-        // SAFETY: as in `clocks`.
-        unsafe { &*p }
     }
 
     /// Whether the clocks were ever allocated (tests and memory checks).
