@@ -1,4 +1,4 @@
-//! Differential test of an object's shared reads (`shadow/shared.rs`):
+//! An object's shared reads (`shadow/shared.rs`). First a differential test:
 //! random traces of whole-word accesses are judged twice, once the way a
 //! plain shadow word checks them (every access under the word's lock,
 //! reads collapsing into the read history at once) and once the way a
@@ -135,4 +135,142 @@ fn a_fixed_trace_with_every_kind_of_step() {
         Sync(3, 2),
         Exclusive(3, true),
     ]);
+}
+
+// Unit-sized cases of the same rules, each with its twin.
+
+/// An accessor for `slot` with `clock`.
+fn thread(slot: u16, clock: &VectorClock) -> Accessor<'_> {
+    Accessor {
+        slot: Slot(slot),
+        clock,
+        cur: pack(Slot(slot), clock.get(Slot(slot))),
+        locks: 0,
+    }
+}
+
+/// Shared reads (`shared.rs`) judged by later exclusive checks, both
+/// directions: a write ordered after every shared read is clean, one
+/// that misses any of them races with it.
+#[test]
+fn shared_reads_are_folded_before_exclusive_checks() {
+    for (writer_clock, races) in [
+        (vec![2, 1, 1], false), // saw both readers' reads
+        (vec![2, 1, 0], true),  // missed slot 2's read
+        (vec![2, 0, 1], true),  // missed slot 1's read
+    ] {
+        let w = ShadowWord::new();
+        let reads = SharedReads::new();
+        let c0 = VectorClock::from_slice(&[1]);
+        // SAFETY: single-threaded test: nothing else touches the word.
+        unsafe {
+            assert_eq!(
+                w.check_whole_exclusive(&thread(0, &c0), AccessKind::Write, Site::UNKNOWN, &reads),
+                Outcome::Recorded
+            );
+            for slot in [1u16, 2] {
+                let mut c = vec![1, 0, 0];
+                c[slot as usize] = 1;
+                let c = VectorClock::from_slice(&c);
+                assert_eq!(
+                    w.check_read_shared(&thread(slot, &c), Site::UNKNOWN, &reads),
+                    Outcome::Recorded
+                );
+                // The same read again in the same epoch is a repeat.
+                assert_eq!(
+                    w.check_read_shared(&thread(slot, &c), Site::UNKNOWN, &reads),
+                    Outcome::Repeat
+                );
+            }
+            assert!(reads.pending());
+            let cw = VectorClock::from_slice(&writer_clock);
+            let out =
+                w.check_whole_exclusive(&thread(0, &cw), AccessKind::Write, Site::UNKNOWN, &reads);
+            assert_eq!(matches!(out, Outcome::Race(_)), races, "{writer_clock:?}");
+            assert!(!reads.pending());
+        }
+    }
+}
+
+#[test]
+fn a_shared_read_races_with_an_unordered_write_and_not_an_ordered_one() {
+    for (reader_clock, races) in [(vec![1, 1], false), (vec![0, 1], true)] {
+        let w = ShadowWord::new();
+        let reads = SharedReads::new();
+        let c0 = VectorClock::from_slice(&[1]);
+        let c1 = VectorClock::from_slice(&reader_clock);
+        // SAFETY: single-threaded test.
+        unsafe {
+            w.check_whole_exclusive(&thread(0, &c0), AccessKind::Write, Site::UNKNOWN, &reads);
+            let out = w.check_read_shared(&thread(1, &c1), Site::UNKNOWN, &reads);
+            assert_eq!(matches!(out, Outcome::Race(_)), races, "{reader_clock:?}");
+        }
+    }
+}
+
+/// A writer's same-epoch cache must not let its next write skip a read
+/// made by another thread in between, shared or not.
+#[test]
+fn a_shared_read_clears_the_writers_same_epoch_cache() {
+    let w = ShadowWord::new();
+    let reads = SharedReads::new();
+    let c0 = VectorClock::from_slice(&[1]);
+    let c1 = VectorClock::from_slice(&[0, 1]);
+    let t0 = thread(0, &c0);
+    // SAFETY: single-threaded test.
+    unsafe {
+        w.check_whole_exclusive(&t0, AccessKind::Write, Site::UNKNOWN, &reads);
+        assert!(w.is_repeat(AccessKind::Write, whole_cell(t0.cur)));
+        // The read races with the write, and is recorded all the same.
+        assert!(matches!(
+            w.check_read_shared(&thread(1, &c1), Site::UNKNOWN, &reads),
+            Outcome::Race(_)
+        ));
+        assert!(!w.is_repeat(AccessKind::Write, whole_cell(t0.cur)));
+        assert!(matches!(
+            w.check_whole_exclusive(&t0, AccessKind::Write, Site::UNKNOWN, &reads),
+            Outcome::Race(c) if c.previous.slot == Slot(1)
+        ));
+    }
+}
+
+/// Threads past the per-slot entries go through the overflow history,
+/// with the same verdicts.
+#[test]
+fn shared_reads_past_the_entries_use_the_overflow_history() {
+    let n = SHARED_READERS + 3;
+    let w = ShadowWord::new();
+    let reads = SharedReads::new();
+    let mut seen = vec![0u32; n + 1];
+    seen[0] = 1;
+    // SAFETY: single-threaded test.
+    unsafe {
+        w.check_whole_exclusive(
+            &thread(0, &VectorClock::from_slice(&seen)),
+            AccessKind::Write,
+            Site::UNKNOWN,
+            &reads,
+        );
+        for slot in 1..=n {
+            let mut c = vec![0u32; n + 1];
+            c[0] = 1;
+            c[slot] = 1;
+            let c = VectorClock::from_slice(&c);
+            assert_eq!(
+                w.check_read_shared(&thread(slot as u16, &c), Site::UNKNOWN, &reads),
+                Outcome::Recorded
+            );
+        }
+        // A writer that saw every reader but the last (an overflow one).
+        let mut c = vec![1u32; n + 1];
+        c[0] = 2;
+        c[n] = 0;
+        let out = w.check_whole_exclusive(
+            &thread(0, &VectorClock::from_slice(&c)),
+            AccessKind::Write,
+            Site::UNKNOWN,
+            &reads,
+        );
+        assert!(matches!(out, Outcome::Race(c) if c.previous.slot == Slot(n as u16)));
+    }
 }

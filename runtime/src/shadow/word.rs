@@ -303,15 +303,8 @@ impl ShadowWord {
         reads: &SharedReads,
     ) -> Outcome {
         let word = self.as_ref();
-        let conflict = word.with_lock(|data| {
-            // SAFETY: forwarded contract.
-            unsafe { fold(data, reads) };
-            word.update(data, thr, kind, 0xFF, 8, site, whole_cell(thr.cur))
-        });
-        match conflict {
-            Some(c) => Outcome::Race(c),
-            None => Outcome::Recorded,
-        }
+        // SAFETY: forwarded contract.
+        word.with_lock(|data| unsafe { word.update_object(data, thr, kind, site, reads) })
     }
 
     /// [`check_whole_locked`](Self::check_whole_locked) without the
@@ -334,11 +327,7 @@ impl ShadowWord {
         // SAFETY: exclusive by this function's contract.
         let data = unsafe { &mut *word.cold.data.get() };
         // SAFETY: as above, no shared read runs.
-        unsafe { fold(data, reads) };
-        match word.update(data, thr, kind, 0xFF, 8, site, whole_cell(thr.cur)) {
-            Some(c) => Outcome::Race(c),
-            None => Outcome::Recorded,
-        }
+        unsafe { word.update_object(data, thr, kind, site, reads) }
     }
 
     /// A whole-word read made while the caller holds its object's lock
@@ -530,6 +519,28 @@ impl WordRef<'_> {
         conflict
     }
 
+    /// An object's whole-word check on its (locked or exclusive) state:
+    /// its shared reads folded in, then the rules.
+    ///
+    /// # Safety
+    /// No shared read of this word runs now (as [`SharedReads::fold_into`]).
+    #[inline(always)]
+    unsafe fn update_object(
+        self,
+        data: &mut WordData,
+        thr: &Accessor<'_>,
+        kind: AccessKind,
+        site: Site,
+        reads: &SharedReads,
+    ) -> Outcome {
+        // SAFETY: forwarded contract.
+        unsafe { fold(data, reads) };
+        match self.update(data, thr, kind, 0xFF, 8, site, whole_cell(thr.cur)) {
+            Some(c) => Outcome::Race(c),
+            None => Outcome::Recorded,
+        }
+    }
+
     /// Forgets all history (the memory was freed or reused).
     pub fn reset(self) {
         self.with_lock(|data| {
@@ -668,135 +679,5 @@ mod tests {
             w.access(&thr(1, &c1), AccessKind::Write, 0xFF, 8, Site::UNKNOWN)
                 .is_none()
         );
-    }
-
-    /// Shared reads (`shared.rs`) judged by later exclusive checks, both
-    /// directions: a write ordered after every shared read is clean, one
-    /// that misses any of them races with it.
-    #[test]
-    fn shared_reads_are_folded_before_exclusive_checks() {
-        use crate::shadow::shared::SharedReads;
-        for (writer_clock, races) in [
-            (vec![2, 1, 1], false), // saw both readers' reads
-            (vec![2, 1, 0], true),  // missed slot 2's read
-            (vec![2, 0, 1], true),  // missed slot 1's read
-        ] {
-            let w = ShadowWord::new();
-            let reads = SharedReads::new();
-            let c0 = VectorClock::from_slice(&[1]);
-            // SAFETY: single-threaded test: nothing else touches the word.
-            unsafe {
-                assert_eq!(
-                    w.check_whole_exclusive(&thr(0, &c0), AccessKind::Write, Site::UNKNOWN, &reads),
-                    Outcome::Recorded
-                );
-                for slot in [1u16, 2] {
-                    let mut c = vec![1, 0, 0];
-                    c[slot as usize] = 1;
-                    let c = VectorClock::from_slice(&c);
-                    assert_eq!(
-                        w.check_read_shared(&thr(slot, &c), Site::UNKNOWN, &reads),
-                        Outcome::Recorded
-                    );
-                    // The same read again in the same epoch is a repeat.
-                    assert_eq!(
-                        w.check_read_shared(&thr(slot, &c), Site::UNKNOWN, &reads),
-                        Outcome::Repeat
-                    );
-                }
-                assert!(reads.pending());
-                let cw = VectorClock::from_slice(&writer_clock);
-                let out =
-                    w.check_whole_exclusive(&thr(0, &cw), AccessKind::Write, Site::UNKNOWN, &reads);
-                assert_eq!(matches!(out, Outcome::Race(_)), races, "{writer_clock:?}");
-                assert!(!reads.pending());
-            }
-        }
-    }
-
-    #[test]
-    fn a_shared_read_races_with_an_unordered_write_and_not_an_ordered_one() {
-        use crate::shadow::shared::SharedReads;
-        for (reader_clock, races) in [(vec![1, 1], false), (vec![0, 1], true)] {
-            let w = ShadowWord::new();
-            let reads = SharedReads::new();
-            let c0 = VectorClock::from_slice(&[1]);
-            let c1 = VectorClock::from_slice(&reader_clock);
-            // SAFETY: single-threaded test.
-            unsafe {
-                w.check_whole_exclusive(&thr(0, &c0), AccessKind::Write, Site::UNKNOWN, &reads);
-                let out = w.check_read_shared(&thr(1, &c1), Site::UNKNOWN, &reads);
-                assert_eq!(matches!(out, Outcome::Race(_)), races, "{reader_clock:?}");
-            }
-        }
-    }
-
-    /// A writer's same-epoch cache must not let its next write skip a read
-    /// made by another thread in between, shared or not.
-    #[test]
-    fn a_shared_read_clears_the_writers_same_epoch_cache() {
-        use crate::shadow::shared::SharedReads;
-        let w = ShadowWord::new();
-        let reads = SharedReads::new();
-        let c0 = VectorClock::from_slice(&[1]);
-        let c1 = VectorClock::from_slice(&[0, 1]);
-        let t0 = thr(0, &c0);
-        // SAFETY: single-threaded test.
-        unsafe {
-            w.check_whole_exclusive(&t0, AccessKind::Write, Site::UNKNOWN, &reads);
-            assert!(w.is_repeat(AccessKind::Write, whole_cell(t0.cur)));
-            // The read races with the write, and is recorded all the same.
-            assert!(matches!(
-                w.check_read_shared(&thr(1, &c1), Site::UNKNOWN, &reads),
-                Outcome::Race(_)
-            ));
-            assert!(!w.is_repeat(AccessKind::Write, whole_cell(t0.cur)));
-            assert!(matches!(
-                w.check_whole_exclusive(&t0, AccessKind::Write, Site::UNKNOWN, &reads),
-                Outcome::Race(c) if c.previous.slot == Slot(1)
-            ));
-        }
-    }
-
-    /// Threads past the per-slot entries go through the overflow history,
-    /// with the same verdicts.
-    #[test]
-    fn shared_reads_past_the_entries_use_the_overflow_history() {
-        use crate::shadow::shared::{SHARED_READERS, SharedReads};
-        let n = SHARED_READERS + 3;
-        let w = ShadowWord::new();
-        let reads = SharedReads::new();
-        let mut seen = vec![0u32; n + 1];
-        seen[0] = 1;
-        // SAFETY: single-threaded test.
-        unsafe {
-            w.check_whole_exclusive(
-                &thr(0, &VectorClock::from_slice(&seen)),
-                AccessKind::Write,
-                Site::UNKNOWN,
-                &reads,
-            );
-            for slot in 1..=n {
-                let mut c = vec![0u32; n + 1];
-                c[0] = 1;
-                c[slot] = 1;
-                let c = VectorClock::from_slice(&c);
-                assert_eq!(
-                    w.check_read_shared(&thr(slot as u16, &c), Site::UNKNOWN, &reads),
-                    Outcome::Recorded
-                );
-            }
-            // A writer that saw every reader but the last (an overflow one).
-            let mut c = vec![1u32; n + 1];
-            c[0] = 2;
-            c[n] = 0;
-            let out = w.check_whole_exclusive(
-                &thr(0, &VectorClock::from_slice(&c)),
-                AccessKind::Write,
-                Site::UNKNOWN,
-                &reads,
-            );
-            assert!(matches!(out, Outcome::Race(c) if c.previous.slot == Slot(n as u16)));
-        }
     }
 }
