@@ -76,7 +76,7 @@ fn fast_hit(addr: usize, mask: u8, kind: AccessKind) -> bool {
 
 #[inline(never)]
 fn access_slow(addr: usize, size: usize, kind: AccessKind, site: Site) {
-    with_thread(|thr| access_in(thr, addr, size, kind, site));
+    with_thread(move |thr| access_in(thr, addr, size, kind, site));
     cache_leaf(addr);
 }
 
@@ -321,7 +321,7 @@ pub mod var {
             pub fn $name($var: &SyncVar $(, $arg: $ty)*) {
                 #[inline(never)]
                 fn on($var: &SyncVar $(, $arg: $ty)*) {
-                    with_thread(|$thr| $body);
+                    with_thread(move |$thr| $body);
                 }
                 if enabled() {
                     on($var $(, $arg)*);
@@ -357,7 +357,7 @@ pub mod var {
     pub unsafe fn exclusive_lock_acquired(var: &SyncVar, addr: usize) {
         #[inline(never)]
         fn on(var: &SyncVar, addr: usize) {
-            with_thread(|thr| {
+            with_thread(move |thr| {
                 // SAFETY: forwarded from this function's contract.
                 unsafe { var.lock_acquired_exclusive(thr) };
                 thr.locks.acquired(
@@ -382,7 +382,7 @@ pub mod var {
     pub unsafe fn exclusive_unlock(var: &SyncVar, addr: usize) {
         #[inline(never)]
         fn on(var: &SyncVar, addr: usize) {
-            with_thread(|thr| {
+            with_thread(move |thr| {
                 thr.locks.released(thr.id, addr);
                 // SAFETY: forwarded from this function's contract.
                 unsafe { var.unlock_exclusive(thr) };
@@ -406,7 +406,7 @@ pub mod var {
         #[inline(never)]
         fn on(var: &SyncVar, addr: usize) -> ReadHeld<'_> {
             let clocks = var.clocks();
-            with_thread(|thr| {
+            with_thread(move |thr| {
                 // SAFETY: forwarded from this function's contract.
                 unsafe { clocks.read_lock_acquired_shared(thr) };
                 thr.locks.acquired(
@@ -439,7 +439,7 @@ pub mod var {
         #[inline(never)]
         fn on(var: &SyncVar, held: ReadHeld<'_>, addr: usize) {
             let clocks = held.clocks_or(var);
-            with_thread(|thr| {
+            with_thread(move |thr| {
                 thr.locks.released(thr.id, addr);
                 // SAFETY: forwarded from this function's contract.
                 unsafe { clocks.read_unlock_shared(thr) };
