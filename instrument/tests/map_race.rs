@@ -320,14 +320,19 @@ fn reads_made_side_by_side_are_each_judged_by_a_later_write() {
             // Not racedet types: these only steer the timing and create no
             // happens-before edge.
             let inside = AtomicUsize::new(0);
+            let most_inside = AtomicUsize::new(0);
             let second_read = AtomicBool::new(false);
             let reader = |last: bool| {
                 let _ = m.get_with(&1, |_| {
-                    inside.fetch_add(1, Ordering::SeqCst);
-                    let deadline = Instant::now() + Duration::from_secs(10);
-                    while inside.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
-                        std::hint::spin_loop();
+                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    most_inside.fetch_max(now, Ordering::SeqCst);
+                    // Wait (boundedly, so a wrong guess cannot hang the test)
+                    // for the other reader to come in.
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    while most_inside.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+                        std::thread::yield_now();
                     }
+                    inside.fetch_sub(1, Ordering::SeqCst);
                 });
                 if last {
                     second_read.store(true, Ordering::SeqCst);
@@ -346,7 +351,7 @@ fn reads_made_side_by_side_are_each_judged_by_a_later_write() {
                 let _ = m.insert(1, 9);
             });
             assert_eq!(
-                inside.load(Ordering::SeqCst),
+                most_inside.load(Ordering::SeqCst),
                 2,
                 "both readers were inside the map at once"
             );
