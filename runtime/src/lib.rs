@@ -38,7 +38,10 @@
 //! * [`report`] — report data, text rendering, JSON lines, dedup;
 //! * [`options`] — `RACEDET_OPTIONS`; [`suppress`] — suppression files;
 //! * `rt` — process-wide state and the current thread; `interpose` —
-//!   `pthread_create`/`pthread_join` interposition.
+//!   `pthread_create`/`pthread_join` interposition;
+//! * `per_slot` — per-thread-slot entries next to a shared object (lock-free
+//!   read unlocks, shared reads); `once_ptr` — values published once by
+//!   compare-exchange; `spin` — the internal spin locks.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
