@@ -255,7 +255,7 @@ impl VarState {
         access: Access,
         clock: &VectorClock,
     ) -> Option<Conflict> {
-        if self.ordered_plain_access(kind, access, clock) {
+        if self.ordered_plain_access(kind, || access, clock) {
             return None;
         }
         let conflict = self.check(kind, clock);
@@ -294,7 +294,7 @@ impl VarState {
     pub(crate) fn ordered_plain_access(
         &mut self,
         kind: AccessKind,
-        access: Access,
+        access: impl FnOnce() -> Access,
         clock: &VectorClock,
     ) -> bool {
         if self.atomic.is_some() || self.write.many.is_some() || self.read.many.is_some() {
@@ -303,12 +303,12 @@ impl VarState {
         let ordered = |a: &Access| a.clock == 0 || clock.covers(a.epoch());
         match kind {
             AccessKind::Read if ordered(&self.write.one) && ordered(&self.read.one) => {
-                self.read.one = access;
+                self.read.one = access();
                 true
             }
             AccessKind::Write if ordered(&self.write.one) && ordered(&self.read.one) => {
                 self.read.one = Access::NONE;
-                self.write.one = access;
+                self.write.one = access();
                 true
             }
             _ => false,
