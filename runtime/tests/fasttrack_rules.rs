@@ -578,6 +578,74 @@ fn a_writer_takes_the_lock_free_entries_and_they_stay_joined() {
 }
 
 #[test]
+fn what_a_reader_learnt_from_writers_reaches_later_writers_through_the_lock() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c) = (w.thread(), w.thread(), w.thread());
+    let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    read_section(&l, &mut a, |_| {});
+    read_section(&l, &mut a, |_| {}); // a's entry is joined
+    write_section(&l, &mut b, |b| assert!(!wr(&x, b)));
+    // a learns b's write from `L_m` alone, so its entry stays joined and
+    // these unlocks publish only a's own time.
+    read_section(&l, &mut a, |a| assert!(!rd(&x, a), "after b's unlock"));
+    read_section(&l, &mut a, |a| assert!(!rd(&y, a)));
+    write_section(&l, &mut c, |c| {
+        assert!(!wr(&x, c), "b's write and a's read, both before c's lock");
+        assert!(!wr(&y, c), "a's last section");
+    });
+    // Twin: a thread that never took the lock is ordered with none of it.
+    let d = w.thread();
+    assert!(rd(&y, &d));
+}
+
+#[test]
+fn what_a_reader_learnt_elsewhere_is_published_even_after_a_writer() {
+    let mut w = World::new();
+    let (mut a, mut b, mut c, mut z) = (w.thread(), w.thread(), w.thread(), w.thread());
+    let (l, x) = (SyncVar::new(), ShadowWord::new());
+    read_section(&l, &mut a, |_| {});
+    read_section(&l, &mut a, |_| {}); // a's entry is joined
+    assert!(!wr(&x, &z));
+    sync(&mut z, &mut a); // a learns z's write outside the lock
+    write_section(&l, &mut b, |_| {});
+    // a's read lock now also acquires b's `L_m`, but its entry was joined
+    // before it heard of z: this unlock must publish z's write too.
+    read_section(&l, &mut a, |_| {});
+    write_section(&l, &mut c, |c| {
+        assert!(!wr(&x, c), "z -> a -> a's read unlock -> c");
+    });
+    // Twin: without a's section in between, c's write would race.
+    let (y, mut z2, mut c2) = (ShadowWord::new(), w.thread(), w.thread());
+    assert!(!wr(&y, &z2));
+    sync(&mut z2, &mut a);
+    write_section(&l, &mut c2, |c2| {
+        assert!(wr(&y, c2), "a has not unlocked since")
+    });
+}
+
+#[test]
+fn a_writers_next_read_unlock_relies_on_what_its_write_unlock_stored() {
+    let mut w = World::new();
+    let (mut a, mut c, mut z) = (w.thread(), w.thread(), w.thread());
+    let (l, x, y) = (SyncVar::new(), ShadowWord::new(), ShadowWord::new());
+    read_section(&l, &mut a, |_| {});
+    read_section(&l, &mut a, |_| {}); // a's entry is joined
+    assert!(!wr(&x, &z));
+    sync(&mut z, &mut a);
+    // a's write unlock stores its whole clock, z's write included, in
+    // `L_m`; its next read unlock publishes only its own time.
+    write_section(&l, &mut a, |_| {});
+    read_section(&l, &mut a, |a| assert!(!rd(&y, a)));
+    write_section(&l, &mut c, |c| {
+        assert!(!wr(&x, c), "z -> a -> L_m -> c");
+        assert!(!wr(&y, c), "a's read section after its write");
+    });
+    // Twin: a thread ordered with none of it.
+    let d = w.thread();
+    assert!(wr(&y, &d));
+}
+
+#[test]
 fn lock_free_read_unlock_by_a_reused_slot_keeps_both_owners_sections() {
     let mut w = World::new();
     let mut writer = w.thread();

@@ -234,6 +234,8 @@ impl Clocks {
     pub unsafe fn unlock_exclusive(&self, thr: &mut ThreadState) {
         // SAFETY: per the contract.
         unlock_in(unsafe { &mut *self.released.get() }, thr);
+        // SAFETY: as above; `L_m` now holds `thr`'s clock.
+        unsafe { self.fast.writer_unlocked(thr) };
     }
 
     /// Shared lock acquired: `C_t ⊔= L_m`.
@@ -253,10 +255,16 @@ impl Clocks {
     /// side. Read locks and read unlocks may run under the shared side.
     #[inline]
     pub unsafe fn read_lock_acquired_shared(&self, thr: &mut ThreadState) {
+        let before = thr.version();
         // SAFETY: per the contract nothing writes `released` now; other
         // readers only form shared references to it (read unlocks touch
         // only `read_released`).
         acquire_in(unsafe { &*self.released.get() }, thr);
+        if thr.version() != before {
+            // SAFETY: the shared side is held (contract), and this is
+            // `thr`'s thread.
+            unsafe { self.fast.learnt_from_writers(thr, before) };
+        }
     }
 
     /// Shared unlock: `R_m ⊔= C_t`.
