@@ -12,7 +12,7 @@ use crate::atomic::{self, Ordering};
 use crate::clock::VectorClock;
 use crate::locks::HeldLock;
 use crate::report::{self, CurrentAccess, ObjectDesc};
-use crate::rt::{self, enabled, runtime, with_thread};
+use crate::rt::{self, enabled, runtime, with_thread, with_thread_same_epoch};
 use crate::shadow::table::LEAF_SHIFT;
 use crate::shadow::word::cell_for;
 use crate::shadow::{AccessKind, Conflict, Outcome, word_masks};
@@ -76,7 +76,7 @@ fn fast_hit(addr: usize, mask: u8, kind: AccessKind) -> bool {
 
 #[inline(never)]
 fn access_slow(addr: usize, size: usize, kind: AccessKind, site: Site) {
-    with_thread(move |thr| access_in(thr, addr, size, kind, site));
+    with_thread_same_epoch(move |thr| access_in(thr, addr, size, kind, site));
     cache_leaf(addr);
 }
 
@@ -357,7 +357,7 @@ pub mod var {
     pub unsafe fn exclusive_lock_acquired(var: &SyncVar, addr: usize) {
         #[inline(never)]
         fn on(var: &SyncVar, addr: usize) {
-            with_thread(move |thr| {
+            with_thread_same_epoch(move |thr| {
                 // SAFETY: forwarded from this function's contract.
                 unsafe { var.lock_acquired_exclusive(thr) };
                 thr.locks.acquired(
@@ -406,7 +406,7 @@ pub mod var {
         #[inline(never)]
         fn on(var: &SyncVar, addr: usize) -> ReadHeld<'_> {
             let clocks = var.clocks();
-            with_thread(move |thr| {
+            with_thread_same_epoch(move |thr| {
                 // SAFETY: forwarded from this function's contract.
                 unsafe { clocks.read_lock_acquired_shared(thr) };
                 thr.locks.acquired(

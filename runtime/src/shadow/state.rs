@@ -300,7 +300,11 @@ impl VarState {
         if self.atomic.is_some() || self.write.many.is_some() || self.read.many.is_some() {
             return false;
         }
-        let ordered = |a: &Access| a.clock == 0 || clock.covers(a.epoch());
+        // The entries' slice once for both tests (each `covers` would find
+        // the inline-or-heap buffer again).
+        let entries = clock.as_slice();
+        let ordered =
+            |a: &Access| a.clock == 0 || entries.get(a.slot.index()).is_some_and(|&c| a.clock <= c);
         match kind {
             AccessKind::Read if ordered(&self.write.one) && ordered(&self.read.one) => {
                 self.read.one = access();
