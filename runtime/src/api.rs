@@ -393,6 +393,25 @@ pub mod var {
         }
     }
 
+    /// [`exclusive_unlock`] of a reader-writer lock's write side.
+    ///
+    /// # Safety
+    /// As [`exclusive_unlock`].
+    #[inline(always)]
+    pub unsafe fn exclusive_write_unlock(var: &SyncVar, addr: usize) {
+        #[inline(never)]
+        fn on(var: &SyncVar, addr: usize) {
+            with_thread(move |thr| {
+                thr.locks.released(thr.id, addr);
+                // SAFETY: forwarded from this function's contract.
+                unsafe { var.write_unlock_exclusive(thr) };
+            });
+        }
+        if enabled() {
+            on(var, addr);
+        }
+    }
+
     /// [`read_lock_acquired_at`] for a reader-writer lock whose shared side
     /// is held right now: skips the sync object's own spin lock (readers
     /// only read what writers published).

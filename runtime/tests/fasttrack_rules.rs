@@ -493,7 +493,7 @@ fn write_section(l: &SyncVar, t: &mut ThreadState, body: impl FnOnce(&mut Thread
     unsafe { l.lock_acquired_exclusive(t) };
     body(t);
     // SAFETY: as above.
-    unsafe { l.unlock_exclusive(t) };
+    unsafe { l.write_unlock_exclusive(t) };
 }
 
 #[test]

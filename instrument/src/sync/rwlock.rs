@@ -221,7 +221,7 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
         // SAFETY: the real (exclusive) lock is still held here and is
         // released only after this call.
-        unsafe { var::exclusive_unlock(&self.lock.sync, self.lock.addr()) };
+        unsafe { var::exclusive_write_unlock(&self.lock.sync, self.lock.addr()) };
         // SAFETY: dropped exactly once, here, after the clock was released.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
     }

@@ -147,6 +147,16 @@ impl SyncVar {
         unsafe { self.clocks().unlock_exclusive(thr) }
     }
 
+    /// The write unlock of a reader-writer lock without the clocks' own lock.
+    ///
+    /// # Safety
+    /// As [`Clocks::write_unlock_exclusive`].
+    #[inline]
+    pub unsafe fn write_unlock_exclusive(&self, thr: &mut ThreadState) {
+        // SAFETY: forwarded contract.
+        unsafe { self.clocks().write_unlock_exclusive(thr) }
+    }
+
     /// Shared lock acquired: `C_t ⊔= L_m`.
     #[inline]
     pub fn read_lock_acquired(&self, thr: &mut ThreadState) {

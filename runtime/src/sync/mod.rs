@@ -234,8 +234,22 @@ impl Clocks {
     pub unsafe fn unlock_exclusive(&self, thr: &mut ThreadState) {
         // SAFETY: per the contract.
         unlock_in(unsafe { &mut *self.released.get() }, thr);
-        // SAFETY: as above; `L_m` now holds `thr`'s clock.
-        unsafe { self.fast.writer_unlocked(thr) };
+    }
+
+    /// [`unlock_exclusive`](Self::unlock_exclusive) of a reader-writer
+    /// lock's write side: also keeps the writer's read-unlock entry joined
+    /// (`FastReaders::writer_unlocked`). Mutexes skip it (no read unlocks).
+    ///
+    /// # Safety
+    /// As [`unlock_exclusive`](Self::unlock_exclusive).
+    #[inline]
+    pub unsafe fn write_unlock_exclusive(&self, thr: &mut ThreadState) {
+        // SAFETY: per the contract.
+        unsafe {
+            self.unlock_exclusive(thr);
+            // `L_m` now holds `thr`'s clock.
+            self.fast.writer_unlocked(thr);
+        }
     }
 
     /// Shared lock acquired: `C_t ⊔= L_m`.

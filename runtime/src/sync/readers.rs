@@ -35,6 +35,13 @@
 //! writer sent every reader back to the spin lock once: one read unlock in
 //! ten of `map_rwlock` took it, for about 240 instructions.
 //!
+//! The same fact about `L_m` (it only grows, and every writer acquires it)
+//! keeps an entry joined in two more cases: a read lock whose acquire of
+//! `L_m` was the reader's only clock change since the join
+//! ([`FastReaders::learnt_from_writers`]), and the writer's own entry at its
+//! write unlock, when its whole clock has just become `L_m`
+//! ([`FastReaders::writer_unlocked`]).
+//!
 //! Only the thread that owns slot `i` writes entry `i` while the lock is
 //! read-held (slots pass to a new thread only after the old owner has
 //! finished), and writers touch entries only while holding the real lock
@@ -326,7 +333,7 @@ mod tests {
         // SAFETY: one thread, as in `read_section`.
         unsafe {
             l.lock_acquired_exclusive(&mut t);
-            l.unlock_exclusive(&mut t);
+            l.write_unlock_exclusive(&mut t);
             let held = l.read_lock_acquired_shared(&mut t);
             assert!(l.clocks().fast.try_read_unlock(&mut t), "still joined");
             assert!(l.clocks().fast.any_claimed(), "and claimed again");

@@ -94,7 +94,7 @@ impl<'a> Engine<'a> {
                 let thr = self.threads[t].as_mut().expect("running");
                 if m == 0 {
                     // SAFETY: as above, until this unlock.
-                    unsafe { self.locks[m].unlock_exclusive(thr) };
+                    unsafe { self.locks[m].write_unlock_exclusive(thr) };
                 } else {
                     self.locks[m].unlock(thr);
                 }
