@@ -202,6 +202,21 @@ fn os_tid() -> i64 {
 /// thread's state was torn down.
 #[inline]
 pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+    with_thread_in::<R, true>(f)
+}
+
+/// [`with_thread`] for an `f` that never starts a new epoch (an access
+/// check, an acquire): the fast cell already holds the current epoch, so it
+/// is not stored again (five instructions on every object check).
+#[inline]
+pub(crate) fn with_thread_same_epoch<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+    with_thread_in::<R, false>(f)
+}
+
+/// `NEW_EPOCH`: whether `f` may start a new epoch, so that the fast cell
+/// must be stored again afterwards.
+#[inline(always)]
+fn with_thread_in<R, const NEW_EPOCH: bool>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
     let p = READY.with(|c| c.get());
     if p.is_null() {
         return with_thread_slow(f);
@@ -212,30 +227,16 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R>
     // this thread dereferences it, and `READY` is null while the runtime is
     // busy on this thread (`busy`), so no other borrow of it is live here.
     let thr = unsafe { &mut *p };
-    let r = f(thr);
-    set_fast_cell(thr.cur);
-    Some(r)
-}
-
-/// [`with_thread`] for an `f` that never starts a new epoch (an access
-/// check, an acquire): the fast cell already holds the current epoch, so it
-/// is not stored again (five instructions on every object check).
-#[inline]
-pub(crate) fn with_thread_same_epoch<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
-    let p = READY.with(|c| c.get());
-    if p.is_null() {
-        return with_thread_slow(f);
-    }
-    // SAFETY: as in `with_thread`.
-    let thr = unsafe { &mut *p };
-    #[cfg(debug_assertions)]
     let before = thr.cur;
     let r = f(thr);
-    #[cfg(debug_assertions)]
-    assert_eq!(
-        before, thr.cur,
-        "with_thread_same_epoch: f started an epoch"
-    );
+    if NEW_EPOCH {
+        set_fast_cell(thr.cur);
+    } else {
+        debug_assert_eq!(
+            before, thr.cur,
+            "with_thread_same_epoch: f started an epoch"
+        );
+    }
     Some(r)
 }
 
