@@ -196,3 +196,93 @@ fn api_matches_std() {
     *l.get_mut().unwrap() += 1;
     assert_eq!(*l.try_read().unwrap(), 6);
 }
+
+/// A reader that joined the lock's read-unlock entry, then learnt a
+/// writer's data through the lock itself, keeps the lock-free read unlock:
+/// its later section must still be ordered before the next writer.
+#[test]
+fn reader_sections_after_a_writer_reach_the_next_writer() {
+    assert_clean(|| {
+        let l = RwLock::new(());
+        let (x, y) = (RaceCell::new(0), RaceCell::new(0));
+        let (to_w1, to_r, to_w2) = (Gate::new(), Gate::new(), Gate::new());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                drop(l.read().unwrap());
+                drop(l.read().unwrap());
+                to_w1.open();
+                to_r.wait();
+                let r = l.read().unwrap();
+                assert_eq!(x.get(), 1);
+                let _ = y.get();
+                drop(r);
+                to_w2.open();
+            });
+            s.spawn(|| {
+                to_w1.wait();
+                let w = l.write().unwrap();
+                x.set(1);
+                drop(w);
+                to_r.open();
+            });
+            to_w2.wait();
+            let _w = l.write().unwrap();
+            x.set(2);
+            y.set(2);
+        });
+    });
+}
+
+/// What a reader learnt outside the lock (here through a mutex) after
+/// joining its entry must be published by its next read unlock, even when
+/// that read lock also acquired a writer's clock.
+#[test]
+fn what_a_reader_learnt_elsewhere_reaches_the_next_writer() {
+    use racedet::sync::Mutex;
+    for locked in [true, false] {
+        let run = || {
+            let l = RwLock::new(());
+            let m = Mutex::new(());
+            let q = RaceCell::new(0);
+            let gates: [Gate; 5] = std::array::from_fn(|_| Gate::new());
+            let [to_z, to_r1, to_w1, to_r2, to_w2] = &gates;
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    drop(l.read().unwrap());
+                    drop(l.read().unwrap()); // the entry is joined
+                    to_z.open();
+                    to_r1.wait();
+                    drop(m.lock().unwrap()); // learns z's write of q
+                    to_w1.open();
+                    to_r2.wait();
+                    drop(l.read().unwrap()); // also acquires w1's clock
+                    to_w2.open();
+                });
+                s.spawn(|| {
+                    to_z.wait();
+                    let g = m.lock().unwrap();
+                    q.set(1);
+                    drop(g);
+                    to_r1.open();
+                });
+                s.spawn(|| {
+                    to_w1.wait();
+                    drop(l.write().unwrap()); // never heard of q
+                    to_r2.open();
+                });
+                to_w2.wait();
+                if locked {
+                    let _w = l.write().unwrap();
+                    q.set(2);
+                } else {
+                    q.set(2);
+                }
+            });
+        };
+        if locked {
+            assert_clean(run);
+        } else {
+            assert_races(1, run);
+        }
+    }
+}
