@@ -157,8 +157,9 @@ impl FastReaders {
     /// Marks `thr`'s entry joined at its current version as it unlocks the
     /// real lock's exclusive side: its whole clock is now `L_m`, which every
     /// later writer acquires. So the first read unlock after its own write
-    /// section stays lock-free (one in ten read unlocks of `map_rwlock`
-    /// followed the thread's own write and took the spin lock).
+    /// section stays lock-free: with other readers about, the write lock
+    /// joined their clocks, which changed the writer's version, and that
+    /// read unlock used to take the spin lock.
     ///
     /// # Safety
     /// The calling thread holds the real lock exclusively, is `thr`'s
