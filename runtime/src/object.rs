@@ -71,8 +71,11 @@ impl Object {
     /// the caller holds it now so that no other thread can be inside.
     #[inline]
     pub unsafe fn read_exclusive(&self, site: Site) {
+        if !enabled() || self.word.is_repeat(AccessKind::Read, rt::fast_cell()) {
+            return;
+        }
         // SAFETY: forwarded contract.
-        unsafe { self.access_exclusive(AccessKind::Read, site) }
+        unsafe { self.read_exclusive_slow(site) };
     }
 
     /// [`read`](Self::read) for a caller that holds the object's own
@@ -151,6 +154,28 @@ impl Object {
             };
             self.after_check(thr, kind, site, outcome);
         });
+    }
+
+    /// # Safety
+    /// As for [`read_exclusive`](Self::read_exclusive).
+    #[inline(never)]
+    unsafe fn read_exclusive_slow(&self, site: Site) {
+        let done = with_thread_same_epoch(move |thr| {
+            // SAFETY: the caller's lock excludes every other access to this
+            // word's state (forwarded contract).
+            let done = unsafe {
+                self.word
+                    .reread_exclusive(&thr.accessor(), site, &self.reads)
+            };
+            if done {
+                thr.sites.note(thr.id, site);
+            }
+            done
+        });
+        if done != Some(true) {
+            // SAFETY: forwarded contract.
+            unsafe { self.access_exclusive_slow(AccessKind::Read, site) };
+        }
     }
 
     /// # Safety

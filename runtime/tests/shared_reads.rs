@@ -99,6 +99,13 @@ fn run(ops: &[Op]) {
                 unsafe { object.check_read_shared(&thr, Site::UNKNOWN, &reads) },
                 thr.clock,
             )
+        } else if kind == AccessKind::Read
+            // SAFETY: as above.
+            && unsafe { object.reread_exclusive(&thr, Site::UNKNOWN, &reads) }
+        {
+            // The owner's re-read shortcut, tried first as
+            // `Object::read_exclusive` does: it only ever records, clean.
+            false
         } else {
             // SAFETY: as above.
             verdict(
@@ -272,5 +279,63 @@ fn shared_reads_past_the_entries_use_the_overflow_history() {
             &reads,
         );
         assert!(matches!(out, Outcome::Race(c) if c.previous.slot == Slot(n as u16)));
+    }
+}
+
+/// The owner's re-read shortcut (`ShadowWord::reread_exclusive`): a thread
+/// reading again in a later epoch takes its own entry over, so a writer
+/// that saw only the earlier read still races with the new one; and the
+/// shortcut declines when the recorded write is unordered with the reader,
+/// leaving the race to the full check.
+#[test]
+fn a_reread_moves_the_readers_entry_to_its_new_epoch() {
+    for (writer_clock, races) in [
+        (vec![1, 2], false), // saw the re-read's epoch
+        (vec![1, 1], true),  // saw only the first read's epoch
+    ] {
+        let w = ShadowWord::new();
+        let reads = SharedReads::new();
+        let first = VectorClock::from_slice(&[0, 1]);
+        let again = VectorClock::from_slice(&[0, 2]);
+        // SAFETY: single-threaded test.
+        unsafe {
+            w.check_whole_exclusive(&thread(1, &first), AccessKind::Read, Site::UNKNOWN, &reads);
+            assert!(w.reread_exclusive(&thread(1, &again), Site::UNKNOWN, &reads));
+            let cw = VectorClock::from_slice(&writer_clock);
+            let out =
+                w.check_whole_exclusive(&thread(0, &cw), AccessKind::Write, Site::UNKNOWN, &reads);
+            assert_eq!(matches!(out, Outcome::Race(_)), races, "{writer_clock:?}");
+        }
+    }
+}
+
+#[test]
+fn a_reread_after_an_unordered_write_is_left_to_the_full_check() {
+    // The reader's view of slot 0 (the writer's): saw the write or not.
+    for (saw, shortcut) in [(1, true), (0, false)] {
+        let w = ShadowWord::new();
+        let reads = SharedReads::new();
+        let c0 = VectorClock::from_slice(&[1]);
+        let first = VectorClock::from_slice(&[saw, 1]);
+        // SAFETY: single-threaded test.
+        unsafe {
+            w.check_whole_exclusive(&thread(0, &c0), AccessKind::Write, Site::UNKNOWN, &reads);
+            let out = w.check_whole_exclusive(
+                &thread(1, &first),
+                AccessKind::Read,
+                Site::UNKNOWN,
+                &reads,
+            );
+            assert_eq!(matches!(out, Outcome::Race(_)), !shortcut);
+            let again = VectorClock::from_slice(&[saw, 2]);
+            let t1 = thread(1, &again);
+            assert_eq!(w.reread_exclusive(&t1, Site::UNKNOWN, &reads), shortcut);
+            if !shortcut {
+                assert!(matches!(
+                    w.check_whole_exclusive(&t1, AccessKind::Read, Site::UNKNOWN, &reads),
+                    Outcome::Race(c) if c.previous.slot == Slot(0)
+                ));
+            }
+        }
     }
 }

@@ -330,6 +330,45 @@ impl ShadowWord {
         unsafe { word.update_object(data, thr, kind, site, reads) }
     }
 
+    /// A whole-word read by the thread whose read is the only one recorded,
+    /// in a later epoch of its (FastTrack's `[READ EXCLUSIVE]` on an
+    /// object's own thread: the common case of a map read again and again
+    /// by one thread between releases). `false`, changing nothing, when any
+    /// other rule may apply; the caller then runs
+    /// [`check_whole_exclusive`](Self::check_whole_exclusive).
+    ///
+    /// # Safety
+    /// As [`check_whole_exclusive`](Self::check_whole_exclusive).
+    #[inline]
+    pub unsafe fn reread_exclusive(
+        &self,
+        thr: &Accessor<'_>,
+        site: Site,
+        reads: &SharedReads,
+    ) -> bool {
+        let word = self.as_ref();
+        // SAFETY: exclusive by this function's contract.
+        let data = unsafe { &mut *word.cold.data.get() };
+        if data.split.is_some() || data.mask != 0xFF || reads.pending() {
+            return false;
+        }
+        let access = || Access {
+            site,
+            clock: (thr.cur >> 32) as u32,
+            slot: thr.slot,
+            size: 8,
+            locks: thr.locks,
+        };
+        if !data.state.reread_own(thr.slot, access, thr.clock) {
+            return false;
+        }
+        word.fast
+            .fast_r
+            .store(whole_cell(thr.cur), Ordering::Relaxed);
+        word.fast.fast_w.store(0, Ordering::Relaxed);
+        true
+    }
+
     /// A whole-word read made while the caller holds its object's lock
     /// shared, recorded in `reads` without the word's lock (`shared.rs`).
     /// The same-epoch caches are not refilled (readers on other cores would
