@@ -139,6 +139,22 @@ impl ThreadState {
     /// after it are not covered by what was just published.
     #[inline]
     pub fn tick(&mut self) {
+        // `cur` packs `C_t[t]` in its high half: the new epoch is one add
+        // to it and one store into the vector, instead of a load, a store
+        // and packing again (every release runs this).
+        let own = (self.cur >> 32) as u32;
+        if own < u32::MAX && self.clock.set_existing(self.slot, own + 1) {
+            self.cur += 1 << 32;
+            debug_assert_eq!(self.cur, pack(self.slot, self.clock.get(self.slot)));
+            return;
+        }
+        self.tick_slow();
+    }
+
+    /// [`tick`](Self::tick) at the slot's time limit.
+    #[cold]
+    #[inline(never)]
+    fn tick_slow(&mut self) {
         let c = self.clock.tick(self.slot);
         self.cur = pack(self.slot, c);
     }
