@@ -165,6 +165,18 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// The lowest and highest of the middle half of `v` (its quartiles, by
+/// rank): how far the paired ratios of one workload spread between rounds
+/// on a machine whose speed drifts.
+fn middle_half(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let last = v.len() - 1;
+    (v[last / 4], v[last - last / 4])
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -186,9 +198,9 @@ fn main() {
         .unwrap_or(if quick { 1 } else { 5 });
     let filter = std::env::var("RACEDET_BENCH_FILTER").unwrap_or_default();
     println!(
-        "| workload | unit | plain | off | on | off/plain | on/plain | peak RSS plain → on (KiB) | RSS after drop, on (KiB) |"
+        "| workload | unit | plain | off | on | off/plain | on/plain | on/plain, middle half of rounds | peak RSS plain → on (KiB) | RSS after drop, on (KiB) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for spec in specs(quick).iter().filter(|s| s.name.contains(&filter)) {
         let cfgs = [Cfg::Plain, Cfg::Off, Cfg::On];
         let mut samples: Vec<Vec<Sample>> = vec![Vec::new(), Vec::new(), Vec::new()];
@@ -204,13 +216,13 @@ fn main() {
             .map(|s| median(s.iter().map(|x| x.ns).collect()))
             .collect();
         // Ratios pair runs of the same round, then take the median.
-        let ratio = |c: usize| {
-            median(
-                (0..rounds)
-                    .map(|r| samples[c][r].ns / samples[0][r].ns)
-                    .collect(),
-            )
+        let ratios = |c: usize| -> Vec<f64> {
+            (0..rounds)
+                .map(|r| samples[c][r].ns / samples[0][r].ns)
+                .collect()
         };
+        let ratio = |c: usize| median(ratios(c));
+        let (low, high) = middle_half(ratios(2));
         let peak = |c: usize| median(samples[c].iter().map(|x| x.peak_kib as f64).collect());
         let after = samples[2]
             .iter()
@@ -218,7 +230,7 @@ fn main() {
             .map(|k| k as f64)
             .collect::<Vec<_>>();
         println!(
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.0} → {:.0} | {} |",
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.2}–{:.2}x | {:.0} → {:.0} | {} |",
             spec.name,
             spec.unit,
             ns[0],
@@ -226,6 +238,8 @@ fn main() {
             ns[2],
             ratio(1),
             ratio(2),
+            low,
+            high,
             peak(0),
             peak(2),
             if after.is_empty() {
