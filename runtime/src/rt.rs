@@ -50,7 +50,7 @@ pub(crate) fn runtime() -> &'static Runtime {
         let options = load_options();
         Runtime {
             registry: Mutex::new(Registry::new()),
-            shadow: ShadowTable::new(),
+            shadow: ShadowTable::with_release_delay(options.shadow_release_delay as usize),
             sync: SyncTable::new(),
             options,
         }

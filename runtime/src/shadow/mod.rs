@@ -4,13 +4,16 @@
 //! * [`word`]: one 8-byte word's state, its same-epoch fast path and locking;
 //! * [`table`]: address → word lookup for raw accesses;
 //! * [`shared`]: reads of an object recorded without the word's lock while
-//!   the object's own lock is held shared.
+//!   the object's own lock is held shared;
+//! * `live`: per-group counts of the table's words holding history, so the
+//!   shadow of freed small objects goes back to the OS.
 //!
 //! Objects that racedet owns (`RaceMap`, `RaceCell`) embed a [`ShadowWord`]
 //! directly, so their checks touch the cache line of the object itself and
 //! their history dies with them. Raw addresses (annotations, the future C
 //! ABI) go through the [`ShadowTable`].
 
+mod live;
 pub mod shared;
 pub mod state;
 pub mod table;

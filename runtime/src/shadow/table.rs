@@ -12,10 +12,14 @@
 //! them). `reset_range` clears the words' state, which frees their history,
 //! and hands every shadow page wholly inside the range back to the OS with
 //! `madvise(MADV_DONTNEED)`: the pages read as zeroes (empty) again, so the
-//! memory of freed objects is returned, not just reused.
+//! memory of freed objects is returned, not just reused. The pages of small
+//! objects, shared with their neighbours, go back once every word of their
+//! 32 KiB group is empty again and has stayed so while [`RELEASE_DELAY`]
+//! more groups emptied (`live.rs`).
 
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
+use super::live::{GROUP_WORDS, LiveWords};
 use super::word::{ColdWord, FastCells, WordRef};
 
 pub(crate) const LEAF_BITS: u32 = 12;
@@ -28,16 +32,43 @@ const MID_LEN: usize = 1 << MID_BITS;
 const ROOT_LEN: usize = 1 << ROOT_BITS;
 
 /// 4096 words: the fast-path caches densely packed (16 bytes a word), then
-/// the full states. Both halves are valid as all-zero bytes.
+/// the full states, then the live-word count of each group. All three are
+/// valid as all-zero bytes.
+#[repr(C)]
 pub(crate) struct Leaf {
     hot: [FastCells; LEAF_LEN],
     cold: [ColdWord; LEAF_LEN],
+    live: [LiveWords; GROUPS],
 }
+
+const GROUPS: usize = LEAF_LEN / GROUP_WORDS;
+const PAGE: usize = 4096;
+// A group's shadow is whole pages in both arrays, so releasing it touches
+// no other group's words.
+const _: () = assert!(LEAF_LEN.is_multiple_of(GROUP_WORDS));
+const _: () = assert!(std::mem::offset_of!(Leaf, hot).is_multiple_of(PAGE));
+const _: () = assert!(std::mem::offset_of!(Leaf, cold).is_multiple_of(PAGE));
+const _: () = assert!((GROUP_WORDS * std::mem::size_of::<FastCells>()).is_multiple_of(PAGE));
+const _: () = assert!((GROUP_WORDS * std::mem::size_of::<ColdWord>()).is_multiple_of(PAGE));
 
 impl Leaf {
     #[inline(always)]
     pub(crate) fn word(&self, i: usize) -> WordRef<'_> {
-        WordRef::new(&self.hot[i], &self.cold[i])
+        WordRef::in_table(&self.hot[i], &self.cold[i], &self.live[i / GROUP_WORDS])
+    }
+
+    /// Returns group `g`'s pages to the OS.
+    ///
+    /// # Safety
+    /// Every word of the group is empty, and none may be written until
+    /// this returns (the group's count is marked releasing, `live.rs`).
+    unsafe fn release_group(&self, g: usize) {
+        let words = g * GROUP_WORDS..(g + 1) * GROUP_WORDS;
+        // SAFETY: forwarded contract.
+        unsafe {
+            release_pages(&self.hot[words.clone()]);
+            release_pages(&self.cold[words]);
+        }
     }
 
     /// This leaf's hot cells, shifted down by the word number of the first
@@ -57,7 +88,19 @@ type Mid = [AtomicPtr<Leaf>; MID_LEN];
 /// Lazily populated shadow for the whole address space.
 pub struct ShadowTable {
     root: *mut AtomicPtr<Mid>,
+    /// Groups that emptied, oldest overwritten first: each is released when
+    /// its slot is reused, as many emptyings later as there are slots, if
+    /// it is still empty and untouched. An entry is a leaf's address
+    /// (page-aligned) with the group's number in its low bits; 0 is a free
+    /// slot. No slots: groups are never released.
+    emptied: Box<[AtomicUsize]>,
+    next_emptied: AtomicUsize,
 }
+
+/// How many groups must empty after a group before its pages are
+/// released, unless the `shadow_release_delay` option says otherwise; a
+/// group used again in the meantime is kept (`live.rs`).
+pub const RELEASE_DELAY: usize = 256;
 
 // SAFETY: the table is a tree of atomics and `ShadowWord`s (which are
 // `Sync`); the raw root pointer is owned and only freed in `Drop`.
@@ -109,9 +152,17 @@ unsafe fn unmap<T>(p: *mut T, len: usize) {
 
 impl ShadowTable {
     pub fn new() -> ShadowTable {
-        // SAFETY: a null `AtomicPtr` is all-zero bytes.
+        Self::with_release_delay(RELEASE_DELAY)
+    }
+
+    /// A table that releases an emptied group's pages after `delay` more
+    /// groups emptied (never, for 0).
+    pub fn with_release_delay(delay: usize) -> ShadowTable {
         ShadowTable {
+            // SAFETY: a null `AtomicPtr` is all-zero bytes.
             root: unsafe { map_zeroed(ROOT_LEN) },
+            emptied: (0..delay).map(|_| AtomicUsize::new(0)).collect(),
+            next_emptied: AtomicUsize::new(0),
         }
     }
 
@@ -181,29 +232,68 @@ impl ShadowTable {
                 // SAFETY: see `word`; `first + count <= LEAF_LEN` because
                 // `stop` is at most the leaf's end.
                 let leaf = unsafe { &*leaf };
+                let mut left = [0u32; GROUPS];
                 for i in first..first + count {
-                    leaf.word(i).reset();
+                    if leaf.word(i).reset() {
+                        left[i / GROUP_WORDS] += 1;
+                    }
                 }
-                release_pages(&leaf.hot[first..first + count]);
-                release_pages(&leaf.cold[first..first + count]);
+                // SAFETY: the words of `first..first + count` were all just
+                // reset, and they belong to the freed range: nothing writes
+                // them now.
+                unsafe {
+                    release_pages(&leaf.hot[first..first + count]);
+                    release_pages(&leaf.cold[first..first + count]);
+                }
+                for (g, &n) in left.iter().enumerate() {
+                    if leaf.live[g].leave(n) {
+                        self.defer_release(leaf, g);
+                    }
+                }
             }
             word = stop;
         }
     }
 }
 
-/// Returns the OS pages lying wholly inside `words` (already reset) to the
-/// kernel; they read back as zeroes, the empty state.
-fn release_pages<T>(words: &[T]) {
-    const PAGE: usize = 4096;
+impl ShadowTable {
+    /// Queues group `g` of `leaf`, just emptied, and releases the group
+    /// queued `RELEASE_DELAY` emptyings ago if it is still empty.
+    fn defer_release(&self, leaf: &Leaf, g: usize) {
+        if self.emptied.is_empty() {
+            return;
+        }
+        let entry = leaf as *const Leaf as usize | g;
+        debug_assert!((leaf as *const Leaf as usize).is_multiple_of(PAGE) && g < GROUPS);
+        let i = self.next_emptied.fetch_add(1, Ordering::Relaxed) % self.emptied.len();
+        let old = self.emptied[i].swap(entry, Ordering::AcqRel);
+        if old == 0 {
+            return;
+        }
+        let (leaf, g) = ((old & !(PAGE - 1)) as *const Leaf, old & (PAGE - 1));
+        // SAFETY: queued leaves are never unmapped while the table lives.
+        let leaf = unsafe { &*leaf };
+        // SAFETY: `try_release` runs the release only on a group that is
+        // still empty, with first accesses to it held off until it returns.
+        leaf.live[g].try_release(|| unsafe { leaf.release_group(g) });
+    }
+}
+
+/// Returns the OS pages lying wholly inside `words` to the kernel; they read
+/// back as zeroes, the empty state.
+///
+/// # Safety
+/// Those pages hold only empty words, which no thread writes until this
+/// returns.
+unsafe fn release_pages<T>(words: &[T]) {
     let start = words.as_ptr() as usize;
     let end = start + std::mem::size_of_val(words);
     let lo = start.next_multiple_of(PAGE);
     let hi = end & !(PAGE - 1);
     if hi > lo {
         // SAFETY: `[lo, hi)` lies inside a live leaf mapping and holds only
-        // words of the reset range, whose state owns nothing any more, so
-        // zero-filling them loses nothing and leaves valid (empty) words.
+        // empty words (contract), whose state owns nothing, so zero-filling
+        // them loses nothing and leaves valid (empty) words.
         unsafe { libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_DONTNEED) };
     }
 }
@@ -321,5 +411,69 @@ mod tests {
                     .is_none()
             );
         }
+    }
+
+    /// Whether the shadow page holding `word`'s state is resident.
+    fn state_resident(t: &ShadowTable, addr: usize) -> bool {
+        let leaf = t.leaf(addr).expect("leaf exists");
+        let i = ShadowTable::split(addr).2;
+        // SAFETY: the leaf is live while `t` is.
+        let p = unsafe { &(*leaf).cold[i] } as *const ColdWord as usize & !(PAGE - 1);
+        let mut vec = 0u8;
+        // SAFETY: `p` is a page of a live mapping; `vec` holds its one byte.
+        let rc = unsafe { libc::mincore(p as *mut libc::c_void, PAGE, &mut vec) };
+        assert_eq!(rc, 0, "mincore");
+        vec & 1 == 1
+    }
+
+    /// Groups (`live.rs`): a small object's shadow goes back to the OS once
+    /// its group stayed empty while `delay` more groups emptied; a group
+    /// used again in between keeps its pages and its history.
+    #[test]
+    fn an_emptied_group_is_released_later_unless_used_again() {
+        let t = ShadowTable::with_release_delay(1);
+        let c = VectorClock::from_slice(&[1]);
+        let thr = Accessor {
+            slot: Slot(0),
+            clock: &c,
+            cur: pack(Slot(0), 1),
+            locks: 0,
+        };
+        let group_span = GROUP_WORDS * 8;
+        let (a, b, d) = (
+            0x6000_0000usize,
+            0x6000_0000 + group_span,
+            0x6000_0000 + 2 * group_span,
+        );
+        let touch = |addr: usize| {
+            t.word(addr)
+                .access(&thr, AccessKind::Write, 0xFF, 8, Site::UNKNOWN);
+        };
+        // A one-word object in group `a`, freed: a candidate, still mapped.
+        touch(a);
+        assert!(state_resident(&t, a));
+        t.reset_range(a, 8);
+        assert!(state_resident(&t, a), "released before the delay");
+        // Another group empties: `a`'s turn comes, and its pages go.
+        touch(b);
+        t.reset_range(b, 8);
+        assert!(!state_resident(&t, a), "an emptied group kept its pages");
+        assert!(t.word(a).is_empty());
+        // `b` is used again (a new object, another word) before its turn:
+        // kept, with the new object's history.
+        touch(b + 8);
+        touch(d);
+        t.reset_range(d, 8);
+        assert!(state_resident(&t, b), "a group in use lost its pages");
+        assert!(!t.word(b + 8).is_empty(), "a live word lost its history");
+        // With no delay slots, nothing is ever released.
+        let never = ShadowTable::with_release_delay(0);
+        for g in 0..4 {
+            never
+                .word(a + g * group_span)
+                .access(&thr, AccessKind::Write, 0xFF, 8, Site::UNKNOWN);
+            never.reset_range(a + g * group_span, 8);
+        }
+        assert!(state_resident(&never, a));
     }
 }

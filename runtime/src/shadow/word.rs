@@ -46,6 +46,7 @@
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::live::LiveWords;
 use super::shared::{Recorded, SharedReads};
 use super::state::{Access, AccessKind, Conflict, VarState};
 use crate::clock::{Slot, VectorClock};
@@ -112,6 +113,12 @@ impl WordData {
         split: None,
         state: VarState::EMPTY,
     };
+
+    /// Nothing recorded (every access records something: a mask, or a
+    /// split into bytes).
+    fn is_empty(&self) -> bool {
+        self.mask == 0 && self.split.is_none()
+    }
 }
 
 /// The hot half of a shadow word: the two same-epoch caches, all the fast
@@ -185,11 +192,22 @@ pub struct ShadowWord {
 pub struct WordRef<'a> {
     fast: &'a FastCells,
     cold: &'a ColdWord,
+    /// For a table word, the live-word count of its group (`live.rs`);
+    /// `None` for an object's inline word.
+    live: Option<&'a LiveWords>,
 }
 
 impl<'a> WordRef<'a> {
-    pub fn new(fast: &'a FastCells, cold: &'a ColdWord) -> WordRef<'a> {
-        WordRef { fast, cold }
+    pub(crate) fn in_table(
+        fast: &'a FastCells,
+        cold: &'a ColdWord,
+        live: &'a LiveWords,
+    ) -> WordRef<'a> {
+        WordRef {
+            fast,
+            cold,
+            live: Some(live),
+        }
     }
 }
 
@@ -249,6 +267,7 @@ impl ShadowWord {
         WordRef {
             fast: &self.fast,
             cold: &self.cold,
+            live: None,
         }
     }
 
@@ -420,7 +439,7 @@ impl ShadowWord {
 
     /// See [`WordRef::reset`].
     pub fn reset(&self) {
-        self.as_ref().reset()
+        self.as_ref().reset();
     }
 
     /// See [`WordRef::is_empty`].
@@ -497,7 +516,14 @@ impl WordRef<'_> {
         site: Site,
         cell: u64,
     ) -> Option<Conflict> {
-        self.with_lock(|data| self.update(data, thr, kind, mask, size, site, cell))
+        self.with_lock(|data| {
+            if let Some(live) = self.live
+                && data.is_empty()
+            {
+                live.enter();
+            }
+            self.update(data, thr, kind, mask, size, site, cell)
+        })
     }
 
     /// The slow path proper, on the locked (or otherwise exclusive) state:
@@ -584,17 +610,26 @@ impl WordRef<'_> {
     }
 
     /// Forgets all history (the memory was freed or reused).
-    pub fn reset(self) {
+    ///
+    /// Returns whether the word held any history. An empty word is left
+    /// untouched, so resetting never-used shadow does not fault its pages in.
+    pub fn reset(self) -> bool {
         self.with_lock(|data| {
+            if data.is_empty() {
+                debug_assert_eq!(self.fast.fast_r.load(Ordering::Relaxed), 0);
+                debug_assert_eq!(self.fast.fast_w.load(Ordering::Relaxed), 0);
+                return false;
+            }
             *data = WordData::EMPTY;
             self.fast.fast_r.store(0, Ordering::Relaxed);
             self.fast.fast_w.store(0, Ordering::Relaxed);
+            true
         })
     }
 
     /// `true` if no access is recorded.
     pub fn is_empty(self) -> bool {
-        self.with_lock(|data| data.mask == 0 && data.split.is_none())
+        self.with_lock(|data| data.is_empty())
     }
 }
 
