@@ -8,6 +8,9 @@
 //! moment of the fork. The order here is the order the runtime's own code
 //! nests them in (a sync-table shard, then a shadow stripe; every other lock
 //! is taken alone), so `prepare` cannot deadlock against a running thread.
+//! The last, the shadow's release lock (`shadow/live.rs`), is held only
+//! around a `madvise` that waits for nothing; a thread holding a stripe may
+//! wait for that release to end, which it does without any lock.
 //!
 //! Not covered: the small spin lock inside each embedded `SyncVar` (they
 //! cannot be enumerated; a child could only hang on the one object whose
@@ -36,6 +39,7 @@ extern "C" fn prepare() {
         rt.sync.lock_for_fork(&mut guards);
     }
     crate::shadow::word::lock_all_stripes();
+    crate::shadow::live::lock_for_fork();
     let _ = HELD.try_with(|h| *h.borrow_mut() = guards);
 }
 
@@ -58,6 +62,7 @@ pub(crate) fn in_forked_child() -> bool {
 }
 
 extern "C" fn release() {
+    crate::shadow::live::unlock_after_fork();
     crate::shadow::word::unlock_all_stripes();
     // Dropping the guards unlocks in the child too: std's futex mutex is a
     // plain word, and the child's only thread is the one that locked it.

@@ -27,7 +27,22 @@
 //! and writes. A first access that came first clears the candidate mark,
 //! and the releaser's compare-and-swap fails.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// Held across every release, so that `fork` (which takes it, `fork.rs`)
+/// never leaves a child with a group marked [`RELEASING`] by a thread that
+/// does not exist there: its first access to that group would wait forever.
+static RELEASE_LOCK: AtomicBool = AtomicBool::new(false);
+
+/// `fork` support: no release runs from here until [`unlock_after_fork`].
+pub(crate) fn lock_for_fork() {
+    crate::spin::acquire(&RELEASE_LOCK);
+}
+
+/// Releases what [`lock_for_fork`] took (in the parent and in the child).
+pub(crate) fn unlock_after_fork() {
+    crate::spin::release(&RELEASE_LOCK);
+}
 
 /// Words per group: 32 KiB of application memory, whose shadow is 4 pages
 /// of fast-path cells (16 bytes a word) and 18 pages of states (72 bytes a
@@ -95,18 +110,22 @@ impl LiveWords {
     /// still an untouched candidate, with every first access to it held
     /// off until `release` returns. Returns whether it ran.
     pub(crate) fn try_release(&self, release: impl FnOnce()) -> bool {
-        if self
-            .0
-            .compare_exchange(CANDIDATE, RELEASING, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        if self.0.load(Ordering::Relaxed) != CANDIDATE {
             return false;
         }
-        release();
-        // Release: first accesses waiting in `enter` write after the pages
-        // were zeroed.
-        self.0.store(0, Ordering::Release);
-        true
+        crate::spin::acquire(&RELEASE_LOCK);
+        let won = self
+            .0
+            .compare_exchange(CANDIDATE, RELEASING, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok();
+        if won {
+            release();
+            // Release: first accesses waiting in `enter` write after the
+            // pages were zeroed.
+            self.0.store(0, Ordering::Release);
+        }
+        crate::spin::release(&RELEASE_LOCK);
+        won
     }
 
     #[cfg(test)]

@@ -13,7 +13,7 @@
 //! their history dies with them. Raw addresses (annotations, the future C
 //! ABI) go through the [`ShadowTable`].
 
-mod live;
+pub(crate) mod live;
 pub mod shared;
 pub mod state;
 pub mod table;
