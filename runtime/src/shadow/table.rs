@@ -362,16 +362,21 @@ mod tests {
     use crate::shadow::word::{Accessor, pack};
     use crate::site::Site;
 
+    /// Slot `slot`'s accessor with clock `c` (its own entry 1).
+    fn thread(slot: u16, c: &VectorClock) -> Accessor<'_> {
+        Accessor {
+            slot: Slot(slot),
+            clock: c,
+            cur: pack(Slot(slot), 1),
+            locks: 0,
+        }
+    }
+
     #[test]
     fn same_word_same_shadow() {
         let t = ShadowTable::new();
         let c = VectorClock::from_slice(&[1]);
-        let thr = Accessor {
-            slot: Slot(0),
-            clock: &c,
-            cur: pack(Slot(0), 1),
-            locks: 0,
-        };
+        let thr = thread(0, &c);
         t.word(0x7f00_0000_1000)
             .access(&thr, AccessKind::Write, 0xFF, 8, Site::UNKNOWN);
         assert!(!t.word(0x7f00_0000_1007).is_empty(), "same word");
@@ -383,12 +388,7 @@ mod tests {
     fn zeroed_words_are_empty_and_reset_pages_work_again() {
         let t = ShadowTable::new();
         let c = VectorClock::from_slice(&[1]);
-        let thr = Accessor {
-            slot: Slot(0),
-            clock: &c,
-            cur: pack(Slot(0), 1),
-            locks: 0,
-        };
+        let thr = thread(0, &c);
         let base = 0x5000_0000usize;
         for i in 0..LEAF_LEN {
             let w = t.word(base + i * 8);
@@ -397,12 +397,7 @@ mod tests {
         }
         t.reset_range(base, LEAF_LEN * 8);
         let c1 = VectorClock::from_slice(&[0, 1]);
-        let other = Accessor {
-            slot: Slot(1),
-            clock: &c1,
-            cur: pack(Slot(1), 1),
-            locks: 0,
-        };
+        let other = thread(1, &c1);
         for i in 0..LEAF_LEN {
             let w = t.word(base + i * 8);
             assert!(w.is_empty(), "word {i} kept history after reset");
@@ -433,12 +428,7 @@ mod tests {
     fn an_emptied_group_is_released_later_unless_used_again() {
         let t = ShadowTable::with_release_delay(1);
         let c = VectorClock::from_slice(&[1]);
-        let thr = Accessor {
-            slot: Slot(0),
-            clock: &c,
-            cur: pack(Slot(0), 1),
-            locks: 0,
-        };
+        let thr = thread(0, &c);
         let group_span = GROUP_WORDS * 8;
         let (a, b, d) = (
             0x6000_0000usize,

@@ -62,6 +62,21 @@ pub struct Accessor<'a> {
     pub locks: u8,
 }
 
+impl Accessor<'_> {
+    /// The record of this thread's access of `size` bytes at `site`, in its
+    /// current epoch.
+    #[inline(always)]
+    pub fn access(&self, site: Site, size: u8) -> Access {
+        Access {
+            site,
+            clock: (self.cur >> 32) as u32,
+            slot: self.slot,
+            size,
+            locks: self.locks,
+        }
+    }
+}
+
 /// Packs a thread's current epoch into the cache-cell layout (mask 0).
 #[inline]
 pub fn pack(slot: Slot, clock: u32) -> u64 {
@@ -371,13 +386,7 @@ impl ShadowWord {
         if data.split.is_some() || data.mask != 0xFF || reads.pending() {
             return false;
         }
-        let access = || Access {
-            site,
-            clock: (thr.cur >> 32) as u32,
-            slot: thr.slot,
-            size: 8,
-            locks: thr.locks,
-        };
+        let access = || thr.access(site, 8);
         if !data.state.reread_own(thr.slot, access, thr.clock) {
             return false;
         }
@@ -411,13 +420,7 @@ impl ShadowWord {
         let data = unsafe { &*word.cold.data.get() };
         debug_assert!(data.split.is_none(), "objects are accessed whole");
         let conflict = data.state.check(AccessKind::Read, thr.clock);
-        let access = Access {
-            site,
-            clock: (thr.cur >> 32) as u32,
-            slot: thr.slot,
-            size: 8,
-            locks: thr.locks,
-        };
+        let access = thr.access(site, 8);
         // SAFETY: forwarded contract; this thread owns `thr.slot`.
         let recorded = match unsafe { reads.record(access) } {
             Some(r) => r,
@@ -543,13 +546,7 @@ impl WordRef<'_> {
         // Built where it is stored, not once for both branches: a copy of
         // a struct assembled on the stack by narrow stores is a wide load
         // that store forwarding cannot serve (half the cycles of this path).
-        let access = move || Access {
-            site,
-            clock: (thr.cur >> 32) as u32,
-            slot: thr.slot,
-            size,
-            locks: thr.locks,
-        };
+        let access = move || thr.access(site, size);
         // FastTrack's common transitions inline (a uniform word, one-entry
         // histories, all ordered); every other case out of line in `apply`.
         let conflict = if data.split.is_none()
