@@ -466,4 +466,33 @@ mod tests {
         }
         assert!(state_resident(&never, a));
     }
+
+    /// Releases racing with first accesses: four threads each record and
+    /// reset their own word of one group, over and over, with the shortest
+    /// delay, so the group empties, waits and is released while the others
+    /// write. A word must never lose the history it just recorded.
+    #[test]
+    fn a_release_never_wipes_a_word_being_used() {
+        let t = ShadowTable::with_release_delay(1);
+        let base = 0x7000_0000usize;
+        std::thread::scope(|s| {
+            for k in 0..4u16 {
+                let t = &t;
+                s.spawn(move || {
+                    let c = VectorClock::from_slice(&[1, 1, 1, 1]);
+                    let thr = thread(k, &c);
+                    let addr = base + k as usize * 64;
+                    for i in 0..20_000 {
+                        t.word(addr)
+                            .access(&thr, AccessKind::Write, 0xFF, 8, Site::UNKNOWN);
+                        assert!(
+                            !t.word(addr).is_empty(),
+                            "thread {k}, round {i}: history wiped"
+                        );
+                        t.reset_range(addr, 8);
+                    }
+                });
+            }
+        });
+    }
 }
