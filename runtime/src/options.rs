@@ -75,7 +75,7 @@ options! {
     strip_path_prefix: Str String = "", "Remove this prefix from file paths in reports.";
     verbosity: Int u32 = "0", "0 = reports only; 1 = also a statistics line at exit; 2 = debug notes.";
     report_atomic_races: Bool bool = "1", "Report races between an atomic and a plain access to the same bytes.";
-    shadow_release_delay: Int u32 = "256", "Return the shadow pages of a 32 KiB group of freed small objects to the OS once this many more groups emptied after it and it stayed unused (0 = never; larger = faster churn of small objects, more memory).";
+    shadow_release_delay: Int u32 = "256", "Return the shadow pages of an 8 KiB group of freed small objects to the OS once this many more groups emptied after it and it stayed unused (0 = never; larger = faster churn of small objects, more memory).";
     help: Bool bool = "0", "Print this table and exit.";
 }
 

@@ -128,7 +128,7 @@ fn churn_reports_nothing_and_memory_stays_flat() {
     let rss = churn(100_000, false, ROUNDS);
     assert_within_10_percent(rss[0], rss[ROUNDS - 1], "RaceMap/RaceCell churn");
     // Address-table shadow (UnsafeCell): a reset frees the history at once,
-    // and the shadow pages of a 32 KiB group of freed small objects go back
+    // and the shadow pages of an 8 KiB group of freed small objects go back
     // to the OS once the group stayed unused while 256 more groups emptied
     // (`runtime/src/shadow/live.rs`). Before that, pages shared with live
     // neighbours stayed resident: memory grew while the heap spread over

@@ -21,7 +21,7 @@
 //! cost a system call and then a page fault per page on the next use.
 //!
 //! A release must not zero a word that another thread is filling at that
-//! moment (a new object allocated in the same 32 KiB): the releaser turns
+//! moment (a new object allocated in the same 8 KiB): the releaser turns
 //! the candidate mark into [`RELEASING`] with a compare-and-swap, and a
 //! first access waits for that mark to clear before it counts itself in
 //! and writes. A first access that came first clears the candidate mark,
@@ -44,7 +44,7 @@ pub(crate) fn unlock_after_fork() {
     crate::spin::release(&RELEASE_LOCK);
 }
 
-/// Words per group: 32 KiB of application memory, whose shadow is 4 pages
+/// Words per group: 8 KiB of application memory, whose shadow is 4 pages
 /// of fast-path cells (16 bytes a word) and 18 pages of states (72 bytes a
 /// word); `table.rs` asserts both are whole pages.
 pub(crate) const GROUP_WORDS: usize = 1024;

@@ -14,7 +14,7 @@
 //! `madvise(MADV_DONTNEED)`: the pages read as zeroes (empty) again, so the
 //! memory of freed objects is returned, not just reused. The pages of small
 //! objects, shared with their neighbours, go back once every word of their
-//! 32 KiB group is empty again and has stayed so while [`RELEASE_DELAY`]
+//! 8 KiB group is empty again and has stayed so while [`RELEASE_DELAY`]
 //! more groups emptied (`live.rs`).
 
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
