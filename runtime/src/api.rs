@@ -374,6 +374,33 @@ pub mod var {
         }
     }
 
+    /// [`exclusive_lock_acquired`] for a mutex: a lock with no shared side,
+    /// whose read-release half is never used, so it is not looked at.
+    ///
+    /// # Safety
+    /// As [`exclusive_lock_acquired`], and no read lock or read unlock ever
+    /// runs on `var`.
+    #[inline(always)]
+    pub unsafe fn mutex_lock_acquired(var: &SyncVar, addr: usize) {
+        #[inline(never)]
+        fn on(var: &SyncVar, addr: usize) {
+            with_thread_same_epoch(move |thr| {
+                // SAFETY: forwarded from this function's contract.
+                unsafe { var.mutex_lock_acquired(thr) };
+                thr.locks.acquired(
+                    thr.id,
+                    HeldLock {
+                        addr,
+                        exclusive: true,
+                    },
+                );
+            });
+        }
+        if enabled() {
+            on(var, addr);
+        }
+    }
+
     /// [`unlock`] for a lock held exclusively until after this call.
     ///
     /// # Safety

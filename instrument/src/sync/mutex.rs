@@ -81,8 +81,9 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         // SAFETY: called right after the real (exclusive) lock was taken;
-        // every operation on this clock runs under that lock.
-        unsafe { var::exclusive_lock_acquired(&self.sync, self.addr()) };
+        // every operation on this clock runs under that lock, and a mutex's
+        // clock never sees a read lock or read unlock.
+        unsafe { var::mutex_lock_acquired(&self.sync, self.addr()) };
         MutexGuard {
             lock: self,
             inner: ManuallyDrop::new(inner),

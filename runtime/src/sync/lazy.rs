@@ -137,6 +137,17 @@ impl SyncVar {
         unsafe { self.clocks().lock_acquired_exclusive(thr) }
     }
 
+    /// [`lock_acquired_exclusive`](Self::lock_acquired_exclusive) of a
+    /// mutex (no shared side).
+    ///
+    /// # Safety
+    /// As [`Clocks::mutex_lock_acquired`].
+    #[inline]
+    pub unsafe fn mutex_lock_acquired(&self, thr: &mut ThreadState) {
+        // SAFETY: forwarded contract.
+        unsafe { self.clocks().mutex_lock_acquired(thr) }
+    }
+
     /// [`unlock`](Self::unlock) without the clocks' own lock.
     ///
     /// # Safety

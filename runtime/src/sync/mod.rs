@@ -225,6 +225,21 @@ impl Clocks {
         lock_acquired_in(l, r, &self.fast, thr);
     }
 
+    /// [`lock_acquired_exclusive`](Self::lock_acquired_exclusive) of a lock
+    /// that has no shared side (a mutex): `C_t ⊔= L_m` alone, without
+    /// looking at the read-release clock and entries, which stay empty.
+    ///
+    /// # Safety
+    /// As [`lock_acquired_exclusive`](Self::lock_acquired_exclusive), and no
+    /// read lock or read unlock ever runs on this object.
+    #[inline]
+    pub unsafe fn mutex_lock_acquired(&self, thr: &mut ThreadState) {
+        // SAFETY: per the contract no other thread touches the clocks now.
+        let l = unsafe { &*self.released.get() };
+        debug_assert!(!self.fast.any_claimed(), "a mutex has no readers");
+        acquire_in(l, thr);
+    }
+
     /// [`unlock`](Self::unlock) without this object's own lock.
     ///
     /// # Safety
