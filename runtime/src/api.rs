@@ -355,23 +355,36 @@ pub mod var {
     /// [`SyncVar::lock_acquired_exclusive`]).
     #[inline(always)]
     pub unsafe fn exclusive_lock_acquired(var: &SyncVar, addr: usize) {
-        #[inline(never)]
-        fn on(var: &SyncVar, addr: usize) {
-            with_thread_same_epoch(move |thr| {
-                // SAFETY: forwarded from this function's contract.
-                unsafe { var.lock_acquired_exclusive(thr) };
-                thr.locks.acquired(
-                    thr.id,
-                    HeldLock {
-                        addr,
-                        exclusive: true,
-                    },
-                );
-            });
-        }
         if enabled() {
-            on(var, addr);
+            // SAFETY: forwarded contract.
+            unsafe { exclusive_acquired_on::<false>(var, addr) };
         }
+    }
+
+    /// The detection half of [`exclusive_lock_acquired`] (`MUTEX = false`)
+    /// and [`mutex_lock_acquired`] (`MUTEX = true`).
+    ///
+    /// # Safety
+    /// As the caller's.
+    #[inline(never)]
+    unsafe fn exclusive_acquired_on<const MUTEX: bool>(var: &SyncVar, addr: usize) {
+        with_thread_same_epoch(move |thr| {
+            // SAFETY: forwarded from the callers' contracts.
+            unsafe {
+                if MUTEX {
+                    var.mutex_lock_acquired(thr);
+                } else {
+                    var.lock_acquired_exclusive(thr);
+                }
+            }
+            thr.locks.acquired(
+                thr.id,
+                HeldLock {
+                    addr,
+                    exclusive: true,
+                },
+            );
+        });
     }
 
     /// [`exclusive_lock_acquired`] for a mutex: a lock with no shared side,
@@ -382,22 +395,9 @@ pub mod var {
     /// runs on `var`.
     #[inline(always)]
     pub unsafe fn mutex_lock_acquired(var: &SyncVar, addr: usize) {
-        #[inline(never)]
-        fn on(var: &SyncVar, addr: usize) {
-            with_thread_same_epoch(move |thr| {
-                // SAFETY: forwarded from this function's contract.
-                unsafe { var.mutex_lock_acquired(thr) };
-                thr.locks.acquired(
-                    thr.id,
-                    HeldLock {
-                        addr,
-                        exclusive: true,
-                    },
-                );
-            });
-        }
         if enabled() {
-            on(var, addr);
+            // SAFETY: forwarded contract.
+            unsafe { exclusive_acquired_on::<true>(var, addr) };
         }
     }
 
