@@ -254,11 +254,10 @@ impl ShadowTable {
             word = stop;
         }
     }
-}
 
-impl ShadowTable {
     /// Queues group `g` of `leaf`, just emptied, and releases the group
-    /// queued `RELEASE_DELAY` emptyings ago if it is still empty.
+    /// queued as many emptyings ago as the ring has slots, if it is still
+    /// empty.
     fn defer_release(&self, leaf: &Leaf, g: usize) {
         if self.emptied.is_empty() {
             return;

@@ -365,7 +365,7 @@ impl ShadowWord {
     }
 
     /// A whole-word read by the thread whose read is the only one recorded,
-    /// in a later epoch of its (FastTrack's `[READ EXCLUSIVE]` on an
+    /// in a later epoch of its own (FastTrack's `[READ EXCLUSIVE]` on an
     /// object's own thread: the common case of a map read again and again
     /// by one thread between releases). `false`, changing nothing, when any
     /// other rule may apply; the caller then runs
