@@ -172,7 +172,7 @@ impl<T> RaceCell<T> {
         RaceCell {
             inner: Box::new(CellInner {
                 object: Object::new(CELL, name, site),
-                value: BiasedRwLock::new(value),
+                value: BiasedRwLock::new(value, false),
             }),
         }
     }

@@ -99,7 +99,7 @@ impl<K, V, S> RaceMap<K, V, S> {
     fn build(map: HashMap<K, V, S>, name: Option<&str>, site: Site) -> Self {
         RaceMap {
             object: Box::new(Object::new(KIND, name, site)),
-            map: BiasedRwLock::new(map),
+            map: BiasedRwLock::new(map, true),
         }
     }
 

@@ -33,6 +33,7 @@ mod arc;
 pub mod atomic;
 mod barrier;
 mod condvar;
+pub(crate) mod held;
 pub mod mpsc;
 mod mutex;
 mod once;

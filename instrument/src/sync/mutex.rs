@@ -21,6 +21,7 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use racedet_runtime::SyncVar;
 use racedet_runtime::api::var;
 
+use super::held;
 use super::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 /// A mutual-exclusion lock with the API of [`std::sync::Mutex`]; every
@@ -84,6 +85,7 @@ impl<T: ?Sized> Mutex<T> {
         // every operation on this clock runs under that lock, and a mutex's
         // clock never sees a read lock or read unlock.
         unsafe { var::mutex_lock_acquired(&self.sync, self.addr()) };
+        held::acquired(self.addr(), true);
         MutexGuard {
             lock: self,
             inner: ManuallyDrop::new(inner),
@@ -195,6 +197,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     #[inline]
     pub(crate) fn into_std(self) -> (&'a Mutex<T>, std::sync::MutexGuard<'a, T>) {
         let mut this = ManuallyDrop::new(self);
+        held::released(this.lock.addr(), true);
         // SAFETY: the real (exclusive) lock is still held here and is
         // released only after this call.
         unsafe { var::exclusive_unlock(&this.lock.sync, this.lock.addr()) };
@@ -214,6 +217,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
+        held::released(self.lock.addr(), true);
         // SAFETY: the real (exclusive) lock is still held here and is
         // released only after this call.
         unsafe { var::exclusive_unlock(&self.lock.sync, self.lock.addr()) };

@@ -21,6 +21,7 @@ use racedet_runtime::SyncVar;
 use racedet_runtime::api::var;
 use racedet_runtime::sync::ReadHeld;
 
+use super::held;
 use super::mutex::{map_result, map_try_result};
 use super::{LockResult, TryLockError, TryLockResult};
 
@@ -103,6 +104,7 @@ impl<T: ?Sized> RwLock<T> {
         // writer-side ones (`write_guard`, write guard drop) under its
         // exclusive side.
         let held = unsafe { var::shared_read_lock_acquired(&self.sync, self.addr()) };
+        held::acquired(self.addr(), false);
         RwLockReadGuard {
             sync: &self.sync,
             held,
@@ -116,6 +118,7 @@ impl<T: ?Sized> RwLock<T> {
         // SAFETY: called right after the real (exclusive) lock was taken;
         // every operation on this clock runs under that lock.
         unsafe { var::exclusive_lock_acquired(&self.sync, self.addr()) };
+        held::acquired(self.addr(), true);
         RwLockWriteGuard {
             lock: self,
             inner: ManuallyDrop::new(g),
@@ -207,6 +210,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
+        held::released(self.addr, false);
         // SAFETY: the real lock's shared side is still held (released just
         // below), and every writer-side operation on this clock runs under
         // its exclusive side (`write_guard`, write guard drop).
@@ -219,6 +223,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
+        held::released(self.lock.addr(), true);
         // SAFETY: the real (exclusive) lock is still held here and is
         // released only after this call.
         unsafe { var::exclusive_write_unlock(&self.lock.sync, self.lock.addr()) };

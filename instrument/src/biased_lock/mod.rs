@@ -54,6 +54,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, compiler_fence};
 use parking_lot::RawRwLock;
 use parking_lot::lock_api::RawRwLock as _;
 
+use elision::{Elision, Entered};
+
+pub(crate) mod elision;
+
 /// Set in `owner` (over the holder's token) while its bias is revoked.
 const REVOKING: u64 = 1 << 63;
 /// `owner` is `token << GEN_BITS | generation` while biased.
@@ -71,10 +75,17 @@ const MAX_REBIAS: u64 = 2;
 const _: () = assert!(MAX_REBIAS <= GEN_MASK);
 /// A guard that holds the real lock, not a bias.
 const UNBIASED: u8 = u8::MAX;
+/// A read guard that elides the real lock and announced it
+/// (`elision.rs`).
+const ELIDED: u8 = u8::MAX - 1;
+/// A read guard inside an eliding read of the same lock on its thread.
+const ELIDED_NESTED: u8 = u8::MAX - 2;
+const _: () = assert!(GEN_MASK < ELIDED_NESTED as u64);
 /// Revocations per process after which new locks start unbiased.
 const REVOCATION_LIMIT: u64 = 4096;
 
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
+/// Biases and elisions revoked so far in this process.
 static REVOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
@@ -110,6 +121,8 @@ pub(crate) struct BiasedRwLock<T> {
     /// moves on. One word per value of the generation field (one unused), so
     /// that indexing by it needs no bounds check.
     depth: [AtomicU32; GEN_MASK as usize + 1],
+    /// Which racedet lock lets readers skip `lock` once the bias is gone.
+    elision: Elision,
     data: UnsafeCell<T>,
 }
 
@@ -130,15 +143,32 @@ enum Bias {
 }
 
 impl<T> BiasedRwLock<T> {
-    /// A lock biased towards the calling thread, when biasing is available.
-    pub(crate) fn new(data: T) -> Self {
+    /// A lock biased towards the calling thread, when biasing is available;
+    /// with `elide`, readers that hold the racedet lock its writers hold
+    /// skip it once the bias is gone (`elision.rs`).
+    pub(crate) fn new(data: T, elide: bool) -> Self {
         let biased = bias_available() && REVOCATIONS.load(Ordering::Relaxed) < REVOCATION_LIMIT;
         BiasedRwLock {
             owner: AtomicU64::new(if biased { token() << GEN_BITS } else { REVOKED }),
             depth: Default::default(),
+            elision: Elision::new(elide),
             lock: RawRwLock::INIT,
             data: UnsafeCell::new(data),
         }
+    }
+
+    /// A lock that starts without a bias, as one whose bias was revoked.
+    #[cfg(test)]
+    pub(crate) fn new_unbiased(data: T, elide: bool) -> Self {
+        let l = BiasedRwLock {
+            owner: AtomicU64::new(REVOKED),
+            depth: Default::default(),
+            elision: Elision::new(elide),
+            lock: RawRwLock::INIT,
+            data: UnsafeCell::new(data),
+        };
+        l.elision.unbiased();
+        l
     }
 
     /// Shared access.
@@ -160,16 +190,49 @@ impl<T> BiasedRwLock<T> {
     fn acquire(&self, write: bool) -> u8 {
         loop {
             match self.enter(write) {
-                Bias::Entered(generation) => return generation,
-                Bias::Revoked if write => {
-                    self.lock.lock_exclusive();
-                    return UNBIASED;
+                Bias::Entered(generation) => {
+                    if write {
+                        self.elision.biased_write();
+                    }
+                    return generation;
                 }
-                Bias::Revoked => {
-                    self.lock.lock_shared();
-                    return UNBIASED;
-                }
+                Bias::Revoked => return self.acquire_unbiased(write),
                 Bias::Other(seen) => self.revoke(seen),
+            }
+        }
+    }
+
+    /// [`acquire`](Self::acquire) once nobody holds the bias: the real
+    /// lock, or an elided read. Out of line, to keep the biased path short
+    /// where it is inlined.
+    #[inline(never)]
+    fn acquire_unbiased(&self, write: bool) -> u8 {
+        if write {
+            self.elision.lock_for_write(&self.lock);
+            return UNBIASED;
+        }
+        match self.elision.enter_read(&self.lock) {
+            Entered::Elided => ELIDED,
+            Entered::Nested => ELIDED_NESTED,
+            Entered::No => {
+                self.lock.lock_shared();
+                UNBIASED
+            }
+        }
+    }
+
+    /// Ends a read that [`acquire_unbiased`](Self::acquire_unbiased)
+    /// entered.
+    #[inline(never)]
+    fn release_unbiased_read(&self, generation: u8) {
+        match generation {
+            ELIDED => self.elision.leave_read(&self.lock),
+            ELIDED_NESTED => {}
+            _ => {
+                debug_assert_eq!(generation, UNBIASED);
+                // SAFETY: the guard being dropped took the shared lock and
+                // has not released it.
+                unsafe { self.lock.unlock_shared() };
             }
         }
     }
@@ -263,6 +326,7 @@ impl<T> BiasedRwLock<T> {
             {
                 token() << GEN_BITS | (generation + 1)
             } else {
+                self.elision.unbiased();
                 REVOKED
             };
             // Release: the drained holder's sections happen before ours.
@@ -275,12 +339,6 @@ impl<T> BiasedRwLock<T> {
         {
             backoff(&mut spins);
         }
-    }
-}
-
-impl<T: Default> Default for BiasedRwLock<T> {
-    fn default() -> Self {
-        Self::new(T::default())
     }
 }
 
@@ -329,7 +387,7 @@ impl<'a, T> ReadGuard<'a, T> {
     /// guard lives (a read through the bias: only the bias holder enters).
     #[inline]
     pub(crate) fn is_exclusive(&self) -> bool {
-        self.generation != UNBIASED
+        u64::from(self.generation) <= GEN_MASK
     }
 }
 
@@ -338,7 +396,8 @@ impl<T> Deref for ReadGuard<'_, T> {
     #[inline]
     fn deref(&self) -> &T {
         // SAFETY: a read guard exists only while shared access is held
-        // (biased depth > 0 or the shared lock), so no `&mut T` is live.
+        // (biased depth > 0, the shared lock, or an elided read that every
+        // writer waits for: `elision.rs`), so no `&mut T` is live.
         unsafe { &*self.lock.data.get() }
     }
 }
@@ -346,15 +405,14 @@ impl<T> Deref for ReadGuard<'_, T> {
 impl<T> Drop for ReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        if self.generation != UNBIASED {
+        if self.is_exclusive() {
             let depth = self.lock.depth(self.generation.into());
             let d = depth.load(Ordering::Relaxed);
             // Release: a revoker that sees the drained depth sees this
             // critical section's effects.
             depth.store(d - 1, Ordering::Release);
         } else {
-            // SAFETY: this guard took the shared lock and has not released it.
-            unsafe { self.lock.lock.unlock_shared() };
+            self.lock.release_unbiased_read(self.generation);
         }
     }
 }
@@ -474,7 +532,7 @@ mod tests {
 
     #[test]
     fn owner_reads_and_writes_without_the_lock() {
-        let l = BiasedRwLock::new(1u64);
+        let l = BiasedRwLock::new(1u64, false);
         if l.owner.load(Ordering::Relaxed) == REVOKED {
             return; // no membarrier on this machine: nothing biased to test
         }
@@ -495,7 +553,7 @@ mod tests {
 
     #[test]
     fn bias_moves_twice_then_settles_on_the_lock() {
-        let l = Arc::new(BiasedRwLock::new(0u64));
+        let l = Arc::new(BiasedRwLock::new(0u64, false));
         if l.owner.load(Ordering::Relaxed) == REVOKED {
             return; // no membarrier on this machine
         }
@@ -525,7 +583,7 @@ mod tests {
 
     #[test]
     fn nested_read_while_being_revoked_does_not_deadlock() {
-        let l = Arc::new(BiasedRwLock::new(5u64));
+        let l = Arc::new(BiasedRwLock::new(5u64, false));
         let outer = l.read();
         let l2 = Arc::clone(&l);
         let other = std::thread::spawn(move || *l2.write() += 1);
@@ -540,7 +598,7 @@ mod tests {
 
     #[test]
     fn revocation_while_owner_is_inside_waits_for_it() {
-        let l = Arc::new(BiasedRwLock::new(Vec::<u64>::new()));
+        let l = Arc::new(BiasedRwLock::new(Vec::<u64>::new(), false));
         let w = l.write();
         let l2 = Arc::clone(&l);
         let other = std::thread::spawn(move || l2.read().len());
@@ -559,7 +617,7 @@ mod tests {
     fn hammering_from_owner_and_others_never_overlaps_writers() {
         // Writers check that nobody else is inside: a counter that is odd
         // while a writer runs.
-        let l = Arc::new(BiasedRwLock::new((0u64, 0u64)));
+        let l = Arc::new(BiasedRwLock::new((0u64, 0u64), false));
         let mut threads = Vec::new();
         for _ in 0..3 {
             let l = Arc::clone(&l);
@@ -601,7 +659,7 @@ mod tests {
             g.1 += 1;
         }
         for _ in 0..300 {
-            let l = Arc::new(BiasedRwLock::new((0u64, 0u64)));
+            let l = Arc::new(BiasedRwLock::new((0u64, 0u64), false));
             let l2 = Arc::clone(&l);
             let other = std::thread::spawn(move || (0..100).for_each(|_| bump(&l2)));
             (0..100).for_each(|_| bump(&l));
@@ -617,7 +675,7 @@ mod tests {
         // writing. Entering with the stale view must neither take the new
         // holder's depth for its own (a false "re-entrant" panic) nor
         // overwrite it (which would let a revoker in beside the writer).
-        let l = BiasedRwLock::new(0u64);
+        let l = BiasedRwLock::new(0u64, false);
         let stale = l.owner.load(Ordering::Relaxed);
         if stale == REVOKED {
             return; // no membarrier on this machine
@@ -644,7 +702,7 @@ mod tests {
 
     #[test]
     fn owner_write_inside_read_panics_rather_than_deadlocking() {
-        let l = BiasedRwLock::new(0u64);
+        let l = BiasedRwLock::new(0u64, false);
         if l.owner.load(Ordering::Relaxed) == REVOKED {
             // No membarrier here: the plain lock is used, and the same
             // misuse would deadlock, as with any RwLock.
