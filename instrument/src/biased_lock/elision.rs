@@ -39,8 +39,7 @@
 
 use std::cell::Cell;
 use std::ptr;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering, compiler_fence};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, compiler_fence};
 
 use parking_lot::RawRwLock;
 use parking_lot::lock_api::RawRwLock as _;
@@ -94,42 +93,48 @@ impl Elision {
             return Entered::No;
         }
         let me = self.id();
-        let Ok(Some(cell)) = MINE.try_with(Mine::cell) else {
-            return Entered::No;
-        };
-        let now = cell.map.load(Ordering::Relaxed);
-        if now == me {
-            return Entered::Nested;
-        }
-        if !now.is_null() {
-            return Entered::No;
-        }
-        cell.map.store(me, Ordering::Relaxed);
-        // The store must not sink below the re-read; the revoker's
-        // membarrier supplies the hardware half of the fence.
-        compiler_fence(Ordering::SeqCst);
-        if self.state.load(Ordering::Relaxed) != e {
-            cell.map.store(ptr::null_mut(), Ordering::Release);
-            return Entered::No;
-        }
-        ACTIVE.with(|a| a.set(ptr::from_ref(lock)));
-        Entered::Elided
+        READING.with(|r| {
+            let now = r.map.get();
+            if now == me {
+                return Entered::Nested;
+            }
+            if !now.is_null() {
+                return Entered::No;
+            }
+            let Some(cell) = r.cell() else {
+                return Entered::No;
+            };
+            cell.map.store(me, Ordering::Relaxed);
+            // The store must not sink below the re-read; the revoker's
+            // membarrier supplies the hardware half of the fence.
+            compiler_fence(Ordering::SeqCst);
+            if self.state.load(Ordering::Relaxed) != e {
+                cell.map.store(ptr::null_mut(), Ordering::Release);
+                return Entered::No;
+            }
+            r.map.set(me);
+            r.active.set(ptr::from_ref(lock));
+            Entered::Elided
+        })
     }
 
     /// Ends an [`Entered::Elided`] read of the lock whose internal lock is
     /// `lock`.
     #[inline]
     pub(super) fn leave_read(&self, lock: &RawRwLock) {
-        let converted = ACTIVE.with(|a| a.replace(ptr::null())).is_null();
-        if converted {
-            // SAFETY: `lock_released` took the shared side for this read
-            // (and cleared `ACTIVE` to say so); it is released once, here.
-            unsafe { lock.unlock_shared() };
-        }
-        if let Ok(Some(cell)) = MINE.try_with(Mine::cell) {
-            // Release: the read happens before a revoker's writes.
-            cell.map.store(ptr::null_mut(), Ordering::Release);
-        }
+        READING.with(|r| {
+            if r.active.replace(ptr::null()).is_null() {
+                // SAFETY: `lock_released` took the shared side for this
+                // read (and cleared `active` to say so); it is released
+                // once, here.
+                unsafe { lock.unlock_shared() };
+            }
+            r.map.set(ptr::null_mut());
+            if let Some(cell) = r.cell.get() {
+                // Release: the read happens before a revoker's writes.
+                cell.map.store(ptr::null_mut(), Ordering::Release);
+            }
+        });
     }
 
     /// The lock's bias is gone for good: from now on readers may elide,
@@ -161,6 +166,13 @@ impl Elision {
     /// claim; if one was made meanwhile, it lets go and starts over.
     #[inline]
     pub(super) fn lock_for_write(&self, lock: &RawRwLock) {
+        let me = self.id();
+        if READING.with(|r| r.map.get() == me) {
+            // A write from inside this thread's own eliding read of the
+            // map: it would alias that read's borrow (or, revoking, wait
+            // for it forever).
+            reentrant();
+        }
         loop {
             let e = self.state.load(Ordering::Acquire);
             if !(e == OFF || (e >= FIRST_LOCK && held::holds(e) == Some(true))) {
@@ -210,12 +222,6 @@ impl Elision {
                 }
             }
             lock => {
-                let me = self.id();
-                if MINE.try_with(|m| m.announced() == me).unwrap_or(false) {
-                    // A write from inside this thread's own read of the map:
-                    // waiting for that read would never end.
-                    reentrant();
-                }
                 if self
                     .state
                     .compare_exchange(lock, REVOKING, Ordering::Relaxed, Ordering::Relaxed)
@@ -233,11 +239,10 @@ impl Elision {
         REVOCATIONS.fetch_add(1, Ordering::Relaxed);
         heavy_barrier();
         let me = self.id();
-        // Cells handed out after this snapshot belong to threads that took
-        // the registry's lock after the revocation was stored, and so see
-        // it when they re-read the state.
-        let cells = REGISTRY.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        for c in cells {
+        // A cell added to the list after this walk began was added after
+        // the barrier point of its thread, so its first announcement comes
+        // after it too, and that thread's re-read sees the revocation.
+        for c in cells() {
             let mut spins = 0;
             // Acquire: the reader's section happens before what follows.
             while c.map.load(Ordering::Acquire) == me {
@@ -258,10 +263,10 @@ impl Elision {
 /// shared side first (module docs).
 #[inline]
 pub(crate) fn lock_released() {
-    let _ = ACTIVE.try_with(|a| {
-        let p = a.get();
+    READING.with(|r| {
+        let p = r.active.get();
         if !p.is_null() {
-            convert(a, p);
+            convert(&r.active, p);
         }
     });
 }
@@ -269,10 +274,36 @@ pub(crate) fn lock_released() {
 #[cold]
 #[inline(never)]
 fn convert(active: &Cell<*const RawRwLock>, lock: *const RawRwLock) {
-    // SAFETY: `ACTIVE` is set only while the eliding read of that lock's
+    // SAFETY: `active` is set only while the eliding read of that lock's
     // map runs on this thread, and the map outlives the read.
     unsafe { (*lock).lock_shared() };
     active.set(ptr::null());
+}
+
+/// This thread's eliding read, if any. No destructor, so it is there for
+/// as long as the thread runs.
+struct Reading {
+    /// The map (its `Elision`) read, or null.
+    map: Cell<*mut ()>,
+    /// Its internal lock, null once the read took that lock's shared side
+    /// (or when there is no read).
+    active: Cell<*const RawRwLock>,
+    /// This thread's announcement cell, once it has one and until the
+    /// thread hands it back at exit.
+    cell: Cell<Option<&'static Announcement>>,
+}
+
+impl Reading {
+    fn cell(&self) -> Option<&'static Announcement> {
+        if let Some(c) = self.cell.get() {
+            return Some(c);
+        }
+        // `OWNER` hands the cell back when the thread exits; after that
+        // (another thread-local's destructor reading a map) there is none.
+        let c = OWNER.try_with(|o| o.take_cell()).ok()?;
+        self.cell.set(Some(c));
+        Some(c)
+    }
 }
 
 /// A thread's announcement: the map (its `Elision`) it reads elided, or
@@ -281,66 +312,85 @@ fn convert(active: &Cell<*const RawRwLock>, lock: *const RawRwLock) {
 struct Announcement {
     map: AtomicPtr<()>,
     /// Whether a live thread owns this cell.
-    taken: std::sync::atomic::AtomicBool,
+    taken: AtomicBool,
+    /// The next cell in the list, fixed before the cell is published.
+    next: *const Announcement,
 }
 
-/// Every cell ever handed out (never freed: a revoker may scan a cell
-/// while its thread exits); free ones are reused.
-static REGISTRY: Mutex<Vec<&'static Announcement>> = Mutex::new(Vec::new());
+// SAFETY: `next` is written once, before the cell is published with a
+// release store, and only read after; the rest are atomics.
+unsafe impl Sync for Announcement {}
 
-/// This thread's cell, handed back at thread exit.
-struct Mine(Cell<Option<&'static Announcement>>);
+/// Every cell ever handed out, newest first, never freed (a revoker may
+/// walk over a cell while its thread exits); free ones are reused. A list
+/// without a lock, so that a child forked while another thread held one
+/// can still elide and revoke.
+static CELLS: AtomicPtr<Announcement> = AtomicPtr::new(ptr::null_mut());
 
-impl Mine {
-    /// The map this thread announces, or null (no cell handed out yet).
-    fn announced(&self) -> *mut () {
-        self.0
-            .get()
-            .map_or(ptr::null_mut(), |c| c.map.load(Ordering::Relaxed))
-    }
+fn cells() -> impl Iterator<Item = &'static Announcement> {
+    // Acquire: pairs with the publishing exchange, so `next` is visible.
+    let head = CELLS.load(Ordering::Acquire);
+    // SAFETY: cells are leaked, never freed, and immutable but for atomics.
+    std::iter::successors(unsafe { head.as_ref() }, |c| unsafe { c.next.as_ref() })
+}
 
-    fn cell(&self) -> Option<&'static Announcement> {
+/// Owns this thread's cell, to hand it back at thread exit.
+struct Owner(Cell<Option<&'static Announcement>>);
+
+impl Owner {
+    fn take_cell(&self) -> &'static Announcement {
         if let Some(c) = self.0.get() {
-            return Some(c);
+            return c;
         }
-        let c = take_cell();
+        let c = cells()
+            .find(|c| {
+                c.taken
+                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            })
+            .unwrap_or_else(new_cell);
         self.0.set(Some(c));
-        Some(c)
+        c
     }
 }
 
-impl Drop for Mine {
+impl Drop for Owner {
     fn drop(&mut self) {
-        if let Some(c) = self.0.get() {
+        if let Some(c) = self.0.take() {
+            let _ = READING.try_with(|r| r.cell.set(None));
             c.map.store(ptr::null_mut(), Ordering::Release);
             c.taken.store(false, Ordering::Release);
         }
     }
 }
 
-fn take_cell() -> &'static Announcement {
-    let mut cells = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    for c in cells.iter() {
-        if c.taken
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
-            return c;
+fn new_cell() -> &'static Announcement {
+    let mut head = CELLS.load(Ordering::Relaxed);
+    let c = Box::leak(Box::new(Announcement {
+        map: AtomicPtr::new(ptr::null_mut()),
+        taken: AtomicBool::new(true),
+        next: head,
+    }));
+    loop {
+        match CELLS.compare_exchange_weak(head, c, Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => return c,
+            Err(now) => {
+                head = now;
+                c.next = head;
+            }
         }
     }
-    let c: &'static Announcement = Box::leak(Box::new(Announcement {
-        map: AtomicPtr::new(ptr::null_mut()),
-        taken: std::sync::atomic::AtomicBool::new(true),
-    }));
-    cells.push(c);
-    c
 }
 
 thread_local! {
-    static MINE: Mine = const { Mine(Cell::new(None)) };
-    /// The internal lock of the eliding read in progress on this thread,
-    /// null if none (or once it took the lock's shared side).
-    static ACTIVE: Cell<*const RawRwLock> = const { Cell::new(ptr::null()) };
+    static READING: Reading = const {
+        Reading {
+            map: Cell::new(ptr::null_mut()),
+            active: Cell::new(ptr::null()),
+            cell: Cell::new(None),
+        }
+    };
+    static OWNER: Owner = const { Owner(Cell::new(None)) };
 }
 
 #[cfg(test)]
@@ -474,6 +524,22 @@ mod tests {
         drop(r);
         let _w = e.write().unwrap();
         *l.write() = 6;
+    }
+
+    #[test]
+    fn a_write_inside_the_own_eliding_read_under_the_write_lock_panics() {
+        let Some((l, e)) = claimed() else { return };
+        let w = e.write().unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let g = l.read();
+            assert_eq!(g.generation, ELIDED);
+            // Holding E exclusively needs no revocation, but the read's
+            // borrow is live: this must not get in.
+            *l.write() = 5;
+        }));
+        assert!(outcome.is_err());
+        drop(w);
+        assert_eq!(*l.read(), 1);
     }
 
     /// Eliding readers, writers under E and writers without it, all at
