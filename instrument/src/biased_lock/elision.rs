@@ -253,6 +253,16 @@ impl Elision {
         self.state.store(OFF, Ordering::Release);
     }
 
+    /// The state in words, for tests outside the crate.
+    pub(super) fn describe(&self) -> &'static str {
+        match self.state.load(Ordering::Relaxed) {
+            UNCLAIMED => "unclaimed",
+            OFF => "off",
+            REVOKING => "revoking",
+            _ => "claimed",
+        }
+    }
+
     fn id(&self) -> *mut () {
         ptr::from_ref(self).cast_mut().cast()
     }

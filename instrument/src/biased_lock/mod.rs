@@ -292,6 +292,11 @@ impl<T> BiasedRwLock<T> {
         &self.depth[(generation & GEN_MASK) as usize]
     }
 
+    /// Where readers stand towards eliding this lock (`elision.rs`).
+    pub(crate) fn elision_state(&self) -> &'static str {
+        self.elision.describe()
+    }
+
     /// Exclusive access through `&mut`: no locking needed.
     pub(crate) fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()

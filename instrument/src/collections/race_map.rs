@@ -115,6 +115,14 @@ impl<K, V, S> RaceMap<K, V, S> {
         Self::build(HashMap::with_hasher(hasher), Some(name), Site::caller())
     }
 
+    /// Whether readers that hold the racedet lock this map's writers hold
+    /// skip the map's own lock: `"claimed"`, `"unclaimed"`, `"revoking"` or
+    /// `"off"` (see `biased_lock/elision.rs`). For tests.
+    #[doc(hidden)]
+    pub fn elision_state(&self) -> &'static str {
+        self.map.elision_state()
+    }
+
     /// The name given at creation, if any.
     pub fn name(&self) -> Option<&str> {
         self.object.name()
