@@ -1,30 +1,38 @@
 //! Lock elision: a `RaceMap` read by a thread that holds the racedet lock
 //! every writer of the map holds exclusively skips the map's own lock.
 //!
-//! Once a map's bias is revoked (`mod.rs`), every call takes the internal
-//! `parking_lot` lock: two atomic read-modify-writes on a line every caller
-//! writes. A map shared behind the program's `RwLock` already excludes its
-//! writers from its readers, so under contention those atomics only move a
-//! cache line between cores (at 4 threads on 2 cores they were 14% of the
-//! time with detection on and 30% with it off).
+//! Once a map's bias is revoked for good (`mod.rs`), every call takes the
+//! internal `parking_lot` lock: two atomic read-modify-writes on a line
+//! every caller writes. A map shared behind the program's `RwLock` already
+//! has its writers excluded from its readers by that lock, so under
+//! contention those atomics only move a cache line between cores. Eliding
+//! them took `map_rwlock` at 4 threads on 2 cores from 291 to 222 ns per
+//! operation with detection on, and from 181 to 162 ns with it off
+//! (`docs/performance.md`).
 //!
 //! **Protocol.** The lock names one racedet lock `E` in `state`, *claimed*
-//! by the first write made while holding a racedet lock exclusively (the
-//! innermost such lock). Then:
+//! by a write made while holding a racedet lock exclusively (the innermost
+//! such lock, per `sync/held.rs`). A claim is made only by a writer that
+//! excludes every other writer: under the internal lock, or by the bias.
+//! Then:
 //! - A reader that holds `E` in any mode (per `sync/held.rs`, which never
 //!   names a lock that is not held) *announces* the map in its thread's
 //!   cell, a plain store, issues a compiler fence and re-reads `state`; if
-//!   it still names `E`, it reads without the internal lock.
+//!   it still names `E`, it reads without the internal lock, as a shared
+//!   reader (the detector's `Object::read_shared`).
 //! - A writer that holds `E` exclusively takes the internal lock as usual:
 //!   no eliding reader can be inside, since each holds `E`.
-//! - Any other writer *revokes*: it marks `state` revoking,
-//!   calls `membarrier` (every running thread executes a full barrier),
-//!   waits until no thread's cell announces the map, and settles `state` on
-//!   [`OFF`] for good. It is the asymmetric Dekker handshake of the bias
-//!   (`mod.rs`): either the reader's re-read sees the revocation (and it
-//!   takes the internal lock), or the revoker sees its announcement (and
-//!   waits). The reader's release store of its cell and the revoker's
-//!   acquire load order the read before the write.
+//! - Any other writer *revokes* before it takes the internal lock: it marks
+//!   `state` revoking, calls `membarrier` (every running thread executes a
+//!   full barrier), waits until no thread's cell announces the map, and
+//!   settles `state` on [`OFF`] for good. It is the asymmetric Dekker
+//!   handshake of the bias (`mod.rs`): either the reader's re-read sees the
+//!   revocation (and it takes the internal lock), or the revoker sees its
+//!   announcement (and waits). The reader's release store of its cell and
+//!   the revoker's acquire load order the read before the write.
+//! - A writer checks `state` again once it holds the internal lock: one
+//!   that found no claim, then was overtaken by a claim and by readers
+//!   eliding under it, lets go and starts over.
 //!
 //! A reader that releases any racedet lock while it reads elided (user
 //! code runs inside a read: `Hash`, `Eq`, the closures of `get_with` and
@@ -32,10 +40,15 @@
 //! holds `E`, and keeps it until the read ends. No writer can be waiting
 //! for that side then: those holding `E` are kept out by the reader's hold
 //! of it, and the others wait for its announcement before touching the
-//! internal lock.
+//! internal lock. A write from inside the thread's own eliding read of the
+//! map panics, as a write inside a biased read does (it would alias the
+//! read's borrow).
 //!
 //! Nested reads of the same map ride on the outer announcement; a read of
-//! another map inside an eliding read takes its internal lock.
+//! another map inside an eliding read takes its internal lock. Threads
+//! record the locks they hold only from the first revocation of a map's
+//! bias on, so a program whose maps each stay with one thread pays one
+//! load and a branch per lock operation.
 
 use std::cell::Cell;
 use std::ptr;
@@ -304,6 +317,7 @@ struct Reading {
 }
 
 impl Reading {
+    #[inline]
     fn cell(&self) -> Option<&'static Announcement> {
         if let Some(c) = self.cell.get() {
             return Some(c);

@@ -40,6 +40,9 @@
 //! the owner would alias a live borrow; it panics instead of deadlocking, as
 //! the same misuse of a `RwLock` would.
 //!
+//! Once the bias is gone for good, readers that hold the racedet lock the
+//! writers hold may skip the real lock too ([`elision`]).
+//!
 //! Biasing needs `membarrier` (Linux 4.14+). Where it is missing or refused,
 //! and once a process has revoked [`REVOCATION_LIMIT`] biases (maps built by
 //! one thread and handed to another, over and over, would pay a system call

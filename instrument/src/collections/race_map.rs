@@ -13,7 +13,10 @@
 //! Every `&self` method takes the internal lock, records a whole-map read
 //! or write at the caller's line (`#[track_caller]`), then does the real
 //! operation. The lock only provides memory safety: racedet does not see it,
-//! so it creates no happens-before edge and hides no race. Because every
+//! so it creates no happens-before edge and hides no race. A read made
+//! while holding the racedet lock that the map's writers hold exclusively
+//! skips it (`biased_lock/elision.rs`): that lock already keeps the writers
+//! out, and a writer that does not hold it first waits for such readers. Because every
 //! check runs under it, a check made while the lock excludes all other
 //! threads (a write, or any call through the bias) updates the shadow
 //! without the shadow's own lock, and concurrent readers record their reads
