@@ -10,16 +10,15 @@
 //!
 //! A lock is named by a *tag*: its address, with the low bit set for
 //! exclusive holds (a racedet lock is at least 8-aligned, so the bit is
-//! free). Each guard adds its tag when it is created and removes one entry
-//! with that tag when it is dropped (guards are not `Send`, so both happen
-//! on this thread). Entries with equal tags are interchangeable: for every
-//! tag, the number of entries never exceeds the number of live guards with
-//! that tag, because an entry is added only with a new guard and a dropped
-//! guard removes one if there is one. That holds however guards are dropped
-//! (out of order, after `mem::forget` of others), when the record is full
-//! (a guard past [`CAP`] is not recorded), and when recording started after
-//! some guards were created (see [`start`]). So an entry always stands for
-//! a guard that is alive, and a live guard holds its lock.
+//! free). A guard adds its tag when it is created, if recording has started
+//! and the record has room, remembers whether it did, and if so removes one
+//! entry with that tag when it is dropped (guards are not `Send`, so both
+//! happen on this thread). Entries with equal tags are interchangeable: for
+//! every tag, the entries are exactly the recorded live guards with that
+//! tag, however guards are dropped (out of order, or never, after
+//! `mem::forget`). So an entry always stands for a guard that is alive,
+//! and a live guard holds its lock. Guards created before recording started
+//! (see [`start`]) or past [`CAP`] are simply not known.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,32 +65,37 @@ pub(crate) fn start() {
     }
 }
 
-/// A guard of the lock at `addr` was created on this thread.
+/// A guard of the lock at `addr` was created on this thread: records it
+/// if recording has started and there is room. Returns whether it did; the
+/// guard passes that to [`released`].
 #[inline(always)]
-pub(crate) fn acquired(addr: usize, exclusive: bool) {
+pub(crate) fn acquired(addr: usize, exclusive: bool) -> bool {
     // The test stays inline and the work out of line: a lock's guard must
     // stay small enough to be inlined into its caller.
-    if RECORDING.load(Ordering::Relaxed) {
-        record(tag(addr, exclusive));
-    }
+    RECORDING.load(Ordering::Relaxed) && record(tag(addr, exclusive))
 }
 
 #[inline(never)]
-fn record(t: usize) {
+fn record(t: usize) -> bool {
     // `Held` has no destructor, so the thread-local is never gone.
     HELD.with(|h| {
         let n = h.len.get();
-        if n < CAP {
-            h.tags[n].set(t);
-            h.len.set(n + 1);
+        if n == CAP {
+            return false;
         }
-    });
+        h.tags[n].set(t);
+        h.len.set(n + 1);
+        true
+    })
 }
 
-/// A guard of the lock at `addr` is being dropped (before the real unlock).
+/// A guard of the lock at `addr` that [`acquired`] recorded (`recorded`) is
+/// being dropped, before the real unlock. Unrecorded guards skip all of
+/// it: an eliding read relies on a lock found in the record, so releasing
+/// a lock that is not in it needs no conversion either.
 #[inline(always)]
-pub(crate) fn released(addr: usize, exclusive: bool) {
-    if RECORDING.load(Ordering::Relaxed) {
+pub(crate) fn released(recorded: bool, addr: usize, exclusive: bool) {
+    if recorded {
         forget(tag(addr, exclusive));
     }
 }
@@ -101,17 +105,13 @@ fn forget(t: usize) {
     crate::biased_lock::elision::lock_released();
     HELD.with(|h| {
         let n = h.len.get();
-        if n == 0 {
-            return;
-        }
         // Usually the last one taken; otherwise any entry with the tag
         // will do, and the last entry fills its place.
-        if h.tags[n - 1].get() != t {
-            let Some(i) = h.tags[..n - 1].iter().rposition(|c| c.get() == t) else {
-                return;
-            };
-            h.tags[i].set(h.tags[n - 1].get());
-        }
+        let Some(i) = h.tags[..n].iter().rposition(|c| c.get() == t) else {
+            debug_assert!(false, "a recorded guard's entry is missing");
+            return;
+        };
+        h.tags[i].set(h.tags[n - 1].get());
         h.len.set(n - 1);
     });
 }
@@ -164,15 +164,16 @@ mod tests {
     fn records_modes_and_forgets_on_release() {
         on_thread(|| {
             assert_eq!(holds(0x1000), None);
-            acquired(0x1000, false);
+            let a = acquired(0x1000, false);
+            assert!(a);
             assert_eq!(holds(0x1000), Some(false));
             assert_eq!(exclusive(), None);
-            acquired(0x2000, true);
+            let b = acquired(0x2000, true);
             assert_eq!(holds(0x2000), Some(true));
             assert_eq!(exclusive(), Some(0x2000));
-            released(0x2000, true);
+            released(b, 0x2000, true);
             assert_eq!(holds(0x2000), None);
-            released(0x1000, false);
+            released(a, 0x1000, false);
             assert_eq!(holds(0x1000), None);
         });
     }
@@ -180,15 +181,15 @@ mod tests {
     #[test]
     fn out_of_order_release_keeps_the_others() {
         on_thread(|| {
-            acquired(0x1000, true);
-            acquired(0x2000, false);
-            acquired(0x3000, true);
-            released(0x1000, true);
+            let a = acquired(0x1000, true);
+            let b = acquired(0x2000, false);
+            let c = acquired(0x3000, true);
+            released(a, 0x1000, true);
             assert_eq!(holds(0x1000), None);
             assert_eq!(holds(0x2000), Some(false));
             assert_eq!(holds(0x3000), Some(true));
-            released(0x3000, true);
-            released(0x2000, false);
+            released(c, 0x3000, true);
+            released(b, 0x2000, false);
             assert_eq!(holds(0x2000), None);
         });
     }
@@ -196,39 +197,48 @@ mod tests {
     #[test]
     fn a_lock_held_twice_stays_held_until_both_go() {
         on_thread(|| {
-            acquired(0x1000, false);
-            acquired(0x1000, false);
-            released(0x1000, false);
+            let a = acquired(0x1000, false);
+            let b = acquired(0x1000, false);
+            released(a, 0x1000, false);
             assert_eq!(holds(0x1000), Some(false));
-            released(0x1000, false);
+            released(b, 0x1000, false);
             assert_eq!(holds(0x1000), None);
         });
     }
 
     #[test]
-    fn past_the_capacity_nothing_is_claimed_that_is_not_held() {
+    fn past_the_capacity_guards_are_not_recorded_and_nothing_is_lost() {
         on_thread(|| {
-            for i in 0..CAP + 4 {
-                acquired(0x1000 * (i + 1), true);
-            }
+            let guards: Vec<_> = (0..CAP + 4)
+                .map(|i| (0x1000 * (i + 1), acquired(0x1000 * (i + 1), true)))
+                .collect();
+            assert!(guards[..CAP].iter().all(|g| g.1));
+            assert!(guards[CAP..].iter().all(|g| !g.1));
             // The unrecorded ones are simply not known.
             assert_eq!(holds(0x1000 * (CAP + 1)), None);
-            for i in (0..CAP + 4).rev() {
-                released(0x1000 * (i + 1), true);
-                assert_eq!(holds(0x1000 * (i + 1)), None);
+            for &(addr, recorded) in guards.iter().rev() {
+                released(recorded, addr, true);
+                assert_eq!(holds(addr), None);
             }
-            assert_eq!(holds(0x1000), None);
+            // Room again.
+            assert!(acquired(0x1000, true));
         });
     }
 
     #[test]
-    fn a_release_of_an_unrecorded_guard_removes_nothing_else() {
-        on_thread(|| {
-            // A guard created before recording started, then one after.
-            released(0x5000, false);
-            acquired(0x1000, true);
-            released(0x5000, false);
+    fn guards_from_before_recording_started_are_not_known() {
+        std::thread::spawn(|| {
+            // A guard from before recording, as `RECORDING` stands now or
+            // not: released with what it was told.
+            let early = false;
+            start();
+            let late = acquired(0x1000, true);
+            released(early, 0x5000, false);
             assert_eq!(holds(0x1000), Some(true));
-        });
+            released(late, 0x1000, true);
+            assert_eq!(holds(0x1000), None);
+        })
+        .join()
+        .unwrap();
     }
 }

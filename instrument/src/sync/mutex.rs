@@ -52,6 +52,8 @@ impl<T: ?Sized> UnwindSafe for Mutex<T> {}
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
     lock: &'a Mutex<T>,
+    /// Whether this guard is in its thread's held-lock record (`held.rs`).
+    recorded: bool,
     // Dropped by hand, after the clock is released (see `Drop`).
     inner: ManuallyDrop<std::sync::MutexGuard<'a, T>>,
 }
@@ -85,8 +87,8 @@ impl<T: ?Sized> Mutex<T> {
         // every operation on this clock runs under that lock, and a mutex's
         // clock never sees a read lock or read unlock.
         unsafe { var::mutex_lock_acquired(&self.sync, self.addr()) };
-        held::acquired(self.addr(), true);
         MutexGuard {
+            recorded: held::acquired(self.addr(), true),
             lock: self,
             inner: ManuallyDrop::new(inner),
         }
@@ -197,7 +199,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     #[inline]
     pub(crate) fn into_std(self) -> (&'a Mutex<T>, std::sync::MutexGuard<'a, T>) {
         let mut this = ManuallyDrop::new(self);
-        held::released(this.lock.addr(), true);
+        held::released(this.recorded, this.lock.addr(), true);
         // SAFETY: the real (exclusive) lock is still held here and is
         // released only after this call.
         unsafe { var::exclusive_unlock(&this.lock.sync, this.lock.addr()) };
@@ -217,7 +219,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        held::released(self.lock.addr(), true);
+        held::released(self.recorded, self.lock.addr(), true);
         // SAFETY: the real (exclusive) lock is still held here and is
         // released only after this call.
         unsafe { var::exclusive_unlock(&self.lock.sync, self.lock.addr()) };

@@ -58,6 +58,8 @@ pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
     held: ReadHeld<'a>,
     /// The lock's address: reports list it among the locks held.
     addr: usize,
+    /// Whether this guard is in its thread's held-lock record (`held.rs`).
+    recorded: bool,
     inner: ManuallyDrop<std::sync::RwLockReadGuard<'a, T>>,
 }
 
@@ -65,6 +67,8 @@ pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
     lock: &'a RwLock<T>,
+    /// Whether this guard is in its thread's held-lock record (`held.rs`).
+    recorded: bool,
     inner: ManuallyDrop<std::sync::RwLockWriteGuard<'a, T>>,
 }
 
@@ -104,8 +108,8 @@ impl<T: ?Sized> RwLock<T> {
         // writer-side ones (`write_guard`, write guard drop) under its
         // exclusive side.
         let held = unsafe { var::shared_read_lock_acquired(&self.sync, self.addr()) };
-        held::acquired(self.addr(), false);
         RwLockReadGuard {
+            recorded: held::acquired(self.addr(), false),
             sync: &self.sync,
             held,
             addr: self.addr(),
@@ -118,8 +122,8 @@ impl<T: ?Sized> RwLock<T> {
         // SAFETY: called right after the real (exclusive) lock was taken;
         // every operation on this clock runs under that lock.
         unsafe { var::exclusive_lock_acquired(&self.sync, self.addr()) };
-        held::acquired(self.addr(), true);
         RwLockWriteGuard {
+            recorded: held::acquired(self.addr(), true),
             lock: self,
             inner: ManuallyDrop::new(g),
         }
@@ -210,7 +214,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        held::released(self.addr, false);
+        held::released(self.recorded, self.addr, false);
         // SAFETY: the real lock's shared side is still held (released just
         // below), and every writer-side operation on this clock runs under
         // its exclusive side (`write_guard`, write guard drop).
@@ -223,7 +227,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        held::released(self.lock.addr(), true);
+        held::released(self.recorded, self.lock.addr(), true);
         // SAFETY: the real (exclusive) lock is still held here and is
         // released only after this call.
         unsafe { var::exclusive_write_unlock(&self.lock.sync, self.lock.addr()) };
