@@ -25,7 +25,9 @@
 //! - Any other writer *revokes* before it takes the internal lock: it marks
 //!   `state` revoking, calls `membarrier` (every running thread executes a
 //!   full barrier), waits until no thread's cell announces the map, and
-//!   settles `state` on [`OFF`] for good. It is the asymmetric Dekker
+//!   settles `state` on unclaimed, so that a lock that moved since its
+//!   claim can be claimed again at its new address (on [`OFF`] for good
+//!   after [`MAX_REVOCATIONS`]). It is the asymmetric Dekker
 //!   handshake of the bias (`mod.rs`): either the reader's re-read sees the
 //!   revocation (and it takes the internal lock), or the revoker sees its
 //!   announcement (and waits). The reader's release store of its cell and
@@ -52,7 +54,7 @@
 
 use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering, compiler_fence};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering, compiler_fence};
 
 use parking_lot::RawRwLock;
 use parking_lot::lock_api::RawRwLock as _;
@@ -68,6 +70,12 @@ pub(super) const OFF: usize = 1;
 const REVOKING: usize = 2;
 /// `state` values from here on are the address of the claimed lock.
 const FIRST_LOCK: usize = 8;
+/// Revocations after which elision is off for good. A claimed lock that
+/// moved (a `RwLock` filled, then moved into an `Arc`) no longer has the
+/// claimed address, so its next writer revokes; the lock may then be
+/// claimed again at its new place. A map whose writers keep changing
+/// locks pays a `membarrier` per revocation, so only this many.
+const MAX_REVOCATIONS: u32 = 3;
 
 /// How a read entered.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -84,6 +92,8 @@ pub(super) enum Entered {
 /// claimed lock's address.
 pub(super) struct Elision {
     state: AtomicUsize,
+    /// Revocations so far; only the thread that set `REVOKING` writes it.
+    revocations: AtomicU32,
 }
 
 impl Elision {
@@ -94,6 +104,7 @@ impl Elision {
             wanted && bias_available() && REVOCATIONS.load(Ordering::Relaxed) < REVOCATION_LIMIT;
         Elision {
             state: AtomicUsize::new(if possible { UNCLAIMED } else { OFF }),
+            revocations: AtomicU32::new(0),
         }
     }
 
@@ -247,7 +258,8 @@ impl Elision {
         }
     }
 
-    /// Waits out every eliding reader, then settles on [`OFF`].
+    /// Waits out every eliding reader, then settles on [`UNCLAIMED`], or
+    /// on [`OFF`] after [`MAX_REVOCATIONS`].
     fn drain(&self) {
         REVOCATIONS.fetch_add(1, Ordering::Relaxed);
         heavy_barrier();
@@ -262,8 +274,13 @@ impl Elision {
                 backoff(&mut spins);
             }
         }
-        // Release: writers that see `OFF` come after the drain.
-        self.state.store(OFF, Ordering::Release);
+        let n = self.revocations.load(Ordering::Relaxed) + 1;
+        self.revocations.store(n, Ordering::Relaxed);
+        let settled = if n < MAX_REVOCATIONS { UNCLAIMED } else { OFF };
+        // Release: writers that see the settled state come after the
+        // drain. A new claim is made under the internal lock, as a first
+        // one is, and no reader elides until then.
+        self.state.store(settled, Ordering::Release);
     }
 
     /// The state in words, for tests outside the crate.
@@ -424,7 +441,7 @@ mod tests {
     use std::time::Duration;
 
     use super::super::{BiasedRwLock, ELIDED, UNBIASED};
-    use super::{FIRST_LOCK, OFF};
+    use super::{FIRST_LOCK, MAX_REVOCATIONS, OFF, UNCLAIMED};
     use crate::sync::RwLock;
 
     type Shared = Arc<BiasedRwLock<u64>>;
@@ -493,9 +510,35 @@ mod tests {
         *l.write() = 2;
         assert!(done.load(Ordering::SeqCst), "the write waited for the read");
         reader.join().unwrap();
-        assert_eq!(l.elision.state.load(Ordering::Relaxed), OFF);
+        // Revoked; the writer held no lock, so nothing is claimed again.
+        assert_eq!(l.elision.state.load(Ordering::Relaxed), UNCLAIMED);
         let _r = e.read().unwrap();
-        assert_eq!(l.read().generation, UNBIASED, "revoked for good");
+        assert_eq!(l.read().generation, UNBIASED, "no elision without a claim");
+    }
+
+    #[test]
+    fn a_moved_lock_is_claimed_again_then_revocations_end_elision() {
+        let Some((l, e)) = claimed() else { return };
+        // Another lock, as the claimed one moved to a new address: its
+        // writer revokes, then claims it.
+        let others: Vec<RwLock<()>> = (1..MAX_REVOCATIONS).map(|_| RwLock::new(())).collect();
+        for (moved, round) in others.iter().zip(1..) {
+            let _w = moved.write().unwrap();
+            *l.write() += 1;
+            assert_eq!(
+                l.elision.state.load(Ordering::Relaxed),
+                moved as *const RwLock<()> as usize,
+                "claimed again after revocation {round}"
+            );
+            assert_eq!(l.elision.revocations.load(Ordering::Relaxed), round);
+        }
+        let _w = e.write().unwrap();
+        *l.write() += 1;
+        assert_eq!(
+            l.elision.state.load(Ordering::Relaxed),
+            OFF,
+            "too many revocations"
+        );
     }
 
     #[test]
@@ -609,6 +652,9 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(torn.load(Ordering::Relaxed), 0);
-        assert_eq!(l.elision.state.load(Ordering::Relaxed), OFF);
+        assert!(
+            l.elision.revocations.load(Ordering::Relaxed) >= 1,
+            "a write without E revoked"
+        );
     }
 }
