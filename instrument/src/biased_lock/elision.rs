@@ -358,8 +358,9 @@ struct Announcement {
     next: *const Announcement,
 }
 
-// SAFETY: `next` is written once, before the cell is published with a
-// release store, and only read after; the rest are atomics.
+// SAFETY: `next` is written only before the cell is published (by the
+// release exchange in `new_cell`), and only read after; the rest are
+// atomics.
 unsafe impl Sync for Announcement {}
 
 /// Every cell ever handed out, newest first, never freed (a revoker may

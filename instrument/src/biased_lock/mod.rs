@@ -163,13 +163,8 @@ impl<T> BiasedRwLock<T> {
     /// A lock that starts without a bias, as one whose bias was revoked.
     #[cfg(test)]
     pub(crate) fn new_unbiased(data: T, elide: bool) -> Self {
-        let l = BiasedRwLock {
-            owner: AtomicU64::new(REVOKED),
-            depth: Default::default(),
-            elision: Elision::new(elide),
-            lock: RawRwLock::INIT,
-            data: UnsafeCell::new(data),
-        };
+        let l = Self::new(data, elide);
+        l.owner.store(REVOKED, Ordering::Relaxed);
         l.elision.unbiased();
         l
     }

@@ -1,6 +1,6 @@
 //! Which racedet locks this thread holds, kept with detection on or off, for
-//! the lock elision of [`RaceMap`](crate::collections::RaceMap) and
-//! [`RaceCell`](crate::cell::RaceCell) (`biased_lock/elision.rs`).
+//! the lock elision of [`RaceMap`](crate::collections::RaceMap) reads
+//! (`biased_lock/elision.rs`).
 //!
 //! The detector's own lockset (for reports) is kept only while detection is
 //! on, so it can be stale after detection was switched on or off with locks
