@@ -13,6 +13,12 @@
 //!
 //! Checks nest: an inner `check` returns the races found while it ran, and
 //! when it ends, the thread's races go to the enclosing check again.
+//!
+//! Detection is on in the whole process while any check runs, so tests on
+//! parallel threads record each other's work. What was recorded before
+//! detection was last off counts as ordered before everything after it
+//! (the runtime's `period.rs`): synchronisation made while off is unknown,
+//! and holding that history against a later check gave false reports.
 
 use std::fmt;
 

@@ -10,6 +10,10 @@ use racedet::collections::RaceMap;
 use racedet::sync::RwLock;
 use support::concurrently;
 
+// Threads are scoped with `racedet::thread::scope`: the end of a plain
+// `std::thread::scope` is invisible to racedet (docs/architecture.md), and
+// another test's check may have detection on while this file's setup runs.
+
 const THREADS: u64 = 4;
 const OPS: u64 = 3_000;
 
@@ -17,7 +21,7 @@ const OPS: u64 = 3_000;
 /// inserts, under the write lock or, with `write_under_read`, under the
 /// read lock (a race: writes of a `RaceMap` exclude only each other).
 fn workload(map: &RwLock<RaceMap<u64, u64>>, write_under_read: bool) {
-    std::thread::scope(|s| {
+    racedet::thread::scope(|s| {
         for t in 0..THREADS {
             s.spawn(move || {
                 for i in 0..OPS {
@@ -49,7 +53,7 @@ fn shared() -> (RwLock<RaceMap<u64, u64>>, bool) {
         map.write().unwrap().insert(k, 0);
     }
     for t in 0..4 {
-        std::thread::scope(|s| {
+        racedet::thread::scope(|s| {
             s.spawn(|| map.write().unwrap().insert(t, 0));
         });
     }

@@ -62,6 +62,10 @@ fn word_mask(addr: usize, size: usize) -> Option<u8> {
 #[inline(always)]
 fn fast_hit(addr: usize, mask: u8, kind: AccessKind) -> bool {
     rt::with_fast(|f| {
+        // No test of the detection period here (`period.rs`): it would
+        // cost 5 instructions on every raw access. A thread that has not
+        // worked since detection went off and on may take its first access
+        // to a word it touched before for a repeat (docs/architecture.md).
         if f.leaf_key.get() != addr >> LEAF_SHIFT {
             return false;
         }

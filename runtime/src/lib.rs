@@ -55,6 +55,7 @@ mod object;
 mod once_ptr;
 pub mod options;
 mod per_slot;
+mod period;
 mod ranges;
 pub mod report;
 mod rt;

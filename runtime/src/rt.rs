@@ -125,8 +125,20 @@ pub fn init() -> bool {
 }
 
 fn update_state() {
-    let on = ENV_ON.load(Ordering::Relaxed) == 1 || CHECKS.load(Ordering::SeqCst) > 0;
-    STATE.store(if on { ON } else { OFF }, Ordering::SeqCst);
+    // Checks begin and end on several threads at once: a thread that read
+    // the count before another changed it must not store a stale verdict
+    // last (detection off in the middle of a check), so it reads the count
+    // again after its store, and stores again if it moved. In the single
+    // total order of these SeqCst operations the last store then matches
+    // the last change of the count.
+    loop {
+        let on = ENV_ON.load(Ordering::Relaxed) == 1 || CHECKS.load(Ordering::SeqCst) > 0;
+        STATE.store(if on { ON } else { OFF }, Ordering::SeqCst);
+        let still = ENV_ON.load(Ordering::Relaxed) == 1 || CHECKS.load(Ordering::SeqCst) > 0;
+        if still == on {
+            return;
+        }
+    }
 }
 
 /// Starts a `racedet::check` scope on the current thread: detection is on
@@ -138,7 +150,12 @@ pub fn begin_check() -> u64 {
     }
     runtime();
     let ctx = NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed);
-    CHECKS.fetch_add(1, Ordering::SeqCst);
+    if CHECKS.fetch_add(1, Ordering::SeqCst) == 0 && ENV_ON.load(Ordering::Relaxed) == 0 {
+        // Detection was off: what was recorded before is from an earlier
+        // period. Before the state says on, so threads that see it on find
+        // the new period.
+        crate::period::begin();
+    }
     update_state();
     let outer = with_thread(|t| std::mem::replace(&mut t.context, ctx)).unwrap_or(0);
     let _ = OUTER_CHECKS.try_with(|s| s.borrow_mut().push((ctx, outer)));
@@ -227,10 +244,13 @@ fn with_thread_in<R, const NEW_EPOCH: bool>(f: impl FnOnce(&mut ThreadState) -> 
     // this thread dereferences it, and `READY` is null while the runtime is
     // busy on this thread (`busy`), so no other borrow of it is live here.
     let thr = unsafe { &mut *p };
+    if thr.period != crate::period::current() {
+        enter_period(thr);
+    }
     let before = thr.cur;
     let r = f(thr);
     if NEW_EPOCH {
-        set_fast_cell(thr.cur);
+        set_fast_cell(thr.cur, thr.period);
     } else {
         debug_assert_eq!(
             before, thr.cur,
@@ -257,6 +277,12 @@ pub(crate) struct FastTls {
     /// That leaf's hot cells, biased by the leaf's first word (see
     /// `Leaf::hot_bias`): `hot_bias + (addr >> 3)` is the cells of `addr`.
     pub hot_bias: Cell<*const FastCells>,
+    /// The detection period `cell` belongs to (`period.rs`). A thread that
+    /// has not worked since detection was switched off and on again must
+    /// not take its accesses to racedet objects for repeats of the ones it
+    /// recorded before: those count as history now, and the new access must
+    /// be recorded ([`fast_cell`]; raw accesses skip the test, see `api.rs`).
+    pub period: Cell<u32>,
 }
 
 impl FastTls {
@@ -265,6 +291,7 @@ impl FastTls {
             cell: Cell::new(whole_cell(0)),
             leaf_key: Cell::new(usize::MAX),
             hot_bias: Cell::new(ptr::null()),
+            period: Cell::new(0),
         }
     }
 }
@@ -278,13 +305,22 @@ pub(crate) fn with_fast<R>(f: impl FnOnce(&FastTls) -> R) -> R {
 /// The cell of a whole-word access by the current thread (see `FastTls::cell`).
 #[inline(always)]
 pub(crate) fn fast_cell() -> u64 {
-    FAST.with(|f| f.cell.get())
+    FAST.with(|f| {
+        if f.period.get() == crate::period::current() {
+            f.cell.get()
+        } else {
+            whole_cell(0)
+        }
+    })
 }
 
 /// `cur`: the thread's packed epoch, 0 when it has no state.
 #[inline(always)]
-fn set_fast_cell(cur: u64) {
-    let _ = FAST.try_with(|f| f.cell.set(whole_cell(cur)));
+fn set_fast_cell(cur: u64, period: u32) {
+    let _ = FAST.try_with(|f| {
+        f.cell.set(whole_cell(cur));
+        f.period.set(period);
+    });
 }
 
 #[cold]
@@ -306,9 +342,26 @@ fn with_thread_slow<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
         refresh_name(thr);
     }
     let _ = READY.try_with(|c| c.set(p));
+    if thr.period != crate::period::current() {
+        enter_period(thr);
+    }
     let r = f(thr);
-    set_fast_cell(thr.cur);
+    set_fast_cell(thr.cur, thr.period);
     Some(r)
+}
+
+/// The thread's first operation in this detection period: notes the time
+/// its slot enters with, before which all its recorded accesses lie, and
+/// starts a new epoch so that its accesses from now on are later
+/// (`period.rs`).
+#[cold]
+#[inline(never)]
+fn enter_period(thr: &mut ThreadState) {
+    let period = crate::period::current();
+    crate::period::enter(thr.slot, thr.own_clock(), period);
+    thr.tick();
+    thr.period = period;
+    set_fast_cell(thr.cur, thr.period);
 }
 
 fn register_current() -> Option<*mut ThreadState> {
@@ -399,7 +452,7 @@ pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
 /// new thread.
 pub fn start_thread(token: ForkToken) {
     let thr = busy(|| registry().start(token, None, os_tid()));
-    set_fast_cell(thr.cur);
+    set_fast_cell(thr.cur, thr.period);
     let p = Box::into_raw(Box::new(thr));
     let _ = CURRENT.try_with(|c| c.set(p));
     let _ = EXIT_GUARD.try_with(|_| ());
@@ -420,7 +473,7 @@ pub fn finish_current() {
     if p.is_null() {
         return;
     }
-    set_fast_cell(0);
+    set_fast_cell(0, 0);
     let _ = DEAD.try_with(|d| d.set(true));
     // SAFETY: `p` came from `Box::into_raw` on this thread and `CURRENT` no
     // longer refers to it, so this is the only owner.

@@ -130,11 +130,13 @@ impl History {
     };
 
     /// The first recorded access that does not happen-before `clock`.
+    /// Accesses recorded before detection was last switched on count as
+    /// ordered (`period.rs`): the edges made while it was off are unknown.
     #[inline]
     pub fn unordered(&self, clock: &VectorClock) -> Option<Access> {
         self.accesses()
             .iter()
-            .find(|a| !clock.covers(a.epoch()))
+            .find(|a| !clock.covers(a.epoch()) && !crate::period::predates(a.epoch()))
             .copied()
     }
 
