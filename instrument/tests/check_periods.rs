@@ -109,9 +109,11 @@ fn a_lock_handoff_made_while_detection_was_off_orders_what_came_before() {
     r.expect("the lock ordered the earlier write");
 }
 
-#[test]
-fn a_thread_from_an_earlier_stretch_still_races_in_the_next() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+/// A thread writes `cell` in one stretch of detection (another test's
+/// check), then, in the next (this thread's check), runs `first` and
+/// writes again, unordered with a write by this thread: the race of that
+/// stretch must be found. Returns the check's races.
+fn race_in_the_next_stretch(first: impl FnOnce() + Send + 'static) -> racedet::RaceError {
     let cell: &'static RaceCell<i32> = Box::leak(Box::new(RaceCell::new(0)));
     let (wrote_tx, wrote_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
@@ -121,6 +123,7 @@ fn a_thread_from_an_earlier_stretch_still_races_in_the_next() {
             cell.set(1);
             wrote_tx.send(()).unwrap();
             go_rx.recv().unwrap();
+            first();
             // The next stretch: this write is new, not history.
             cell.set(3);
             wrote_tx.send(()).unwrap();
@@ -135,6 +138,24 @@ fn a_thread_from_an_earlier_stretch_still_races_in_the_next() {
         cell.set(2);
     });
     writer.unwrap().join().unwrap();
-    let err = r.expect_err("two unordered writes in one stretch");
+    r.expect_err("two unordered writes in one stretch")
+}
+
+#[test]
+fn a_thread_from_an_earlier_stretch_still_races_in_the_next() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let err = race_in_the_next_stretch(|| {});
+    assert_eq!(err.len(), 1, "{err}");
+}
+
+#[test]
+fn lock_operations_before_the_first_access_of_a_stretch_still_leave_it_checked() {
+    // Lock operations do not enter the period (only recorded accesses
+    // do): a thread from the previous stretch that locks and unlocks
+    // first, then writes, still has that write checked as new.
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let lock: &'static racedet::sync::Mutex<()> =
+        Box::leak(Box::new(racedet::sync::Mutex::new(())));
+    let err = race_in_the_next_stretch(move || drop(lock.lock().unwrap()));
     assert_eq!(err.len(), 1, "{err}");
 }

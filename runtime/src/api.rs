@@ -80,7 +80,7 @@ fn fast_hit(addr: usize, mask: u8, kind: AccessKind) -> bool {
 
 #[inline(never)]
 fn access_slow(addr: usize, size: usize, kind: AccessKind, site: Site) {
-    with_thread_same_epoch(move |thr| access_in(thr, addr, size, kind, site));
+    rt::with_thread_checking(move |thr| access_in(thr, addr, size, kind, site));
     cache_leaf(addr);
 }
 
@@ -252,7 +252,7 @@ fn atomic_op(addr: usize, size: usize, kind: AccessKind, order: Ordering, site: 
     }
     let rt = runtime();
     let check = rt.options.report_atomic_races;
-    with_thread(|thr| {
+    crate::rt::with_thread_checking_new_epoch(|thr| {
         // The shadow access sits between the operation's acquire and its
         // release (see `atomic::before_access`); all three run under the
         // location's lock so the clock effect stays one atomic step. The

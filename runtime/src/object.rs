@@ -4,7 +4,7 @@
 //! dies with it.
 
 use crate::report::{self, CurrentAccess, ObjectDesc};
-use crate::rt::{self, enabled, with_thread_same_epoch};
+use crate::rt::{self, enabled, with_thread_checking};
 use crate::shadow::shared::SharedReads;
 use crate::shadow::{AccessKind, Outcome, ShadowWord};
 use crate::site::Site;
@@ -129,7 +129,7 @@ impl Object {
 
     #[inline(never)]
     fn access_slow(&self, kind: AccessKind, site: Site) {
-        with_thread_same_epoch(move |thr| {
+        with_thread_checking(move |thr| {
             // SAFETY: a shared read runs only while every other check of
             // this object is excluded (`read_shared`'s contract), so none
             // runs now.
@@ -145,7 +145,7 @@ impl Object {
     /// As for [`read_exclusive`](Self::read_exclusive).
     #[inline(never)]
     unsafe fn access_exclusive_slow(&self, kind: AccessKind, site: Site) {
-        with_thread_same_epoch(move |thr| {
+        with_thread_checking(move |thr| {
             // SAFETY: the caller's lock excludes every other access to this
             // word's state (forwarded contract).
             let outcome = unsafe {
@@ -160,7 +160,7 @@ impl Object {
     /// As for [`read_exclusive`](Self::read_exclusive).
     #[inline(never)]
     unsafe fn read_exclusive_slow(&self, site: Site) {
-        let done = with_thread_same_epoch(move |thr| {
+        let done = with_thread_checking(move |thr| {
             // SAFETY: the caller's lock excludes every other access to this
             // word's state (forwarded contract).
             let done = unsafe {
@@ -182,7 +182,7 @@ impl Object {
     /// As for [`read_shared`](Self::read_shared).
     #[inline(never)]
     unsafe fn read_shared_slow(&self, site: Site) {
-        with_thread_same_epoch(move |thr| {
+        with_thread_checking(move |thr| {
             // SAFETY: forwarded contract; `thr` is this thread's.
             let outcome = unsafe {
                 self.word

@@ -219,7 +219,7 @@ fn os_tid() -> i64 {
 /// thread's state was torn down.
 #[inline]
 pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
-    with_thread_in::<R, true>(f)
+    with_thread_in::<R, true, false>(f)
 }
 
 /// [`with_thread`] for an `f` that never starts a new epoch (an access
@@ -227,13 +227,35 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R>
 /// is not stored again (five instructions on every object check).
 #[inline]
 pub(crate) fn with_thread_same_epoch<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
-    with_thread_in::<R, false>(f)
+    with_thread_in::<R, false, false>(f)
+}
+
+/// [`with_thread_same_epoch`] for an `f` that checks and records accesses
+/// in the shadow: the thread first enters the current detection period if
+/// it has not yet (`period.rs`). Only recorded accesses need that; a
+/// release or an acquire made before it is harmless (it publishes or
+/// learns times that the period's entry then covers).
+#[inline]
+pub(crate) fn with_thread_checking<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+    with_thread_in::<R, false, true>(f)
+}
+
+/// [`with_thread_checking`] for an `f` that may also start a new epoch
+/// (an atomic access of raw memory).
+#[inline]
+pub(crate) fn with_thread_checking_new_epoch<R>(
+    f: impl FnOnce(&mut ThreadState) -> R,
+) -> Option<R> {
+    with_thread_in::<R, true, true>(f)
 }
 
 /// `NEW_EPOCH`: whether `f` may start a new epoch, so that the fast cell
-/// must be stored again afterwards.
+/// must be stored again afterwards. `CHECKING`: whether `f` records
+/// accesses (see [`with_thread_checking`]).
 #[inline(always)]
-fn with_thread_in<R, const NEW_EPOCH: bool>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+fn with_thread_in<R, const NEW_EPOCH: bool, const CHECKING: bool>(
+    f: impl FnOnce(&mut ThreadState) -> R,
+) -> Option<R> {
     let p = READY.with(|c| c.get());
     if p.is_null() {
         return with_thread_slow(f);
@@ -244,7 +266,7 @@ fn with_thread_in<R, const NEW_EPOCH: bool>(f: impl FnOnce(&mut ThreadState) -> 
     // this thread dereferences it, and `READY` is null while the runtime is
     // busy on this thread (`busy`), so no other borrow of it is live here.
     let thr = unsafe { &mut *p };
-    if thr.period != crate::period::current() {
+    if CHECKING && thr.period != crate::period::current() {
         enter_period(thr);
     }
     let before = thr.cur;
