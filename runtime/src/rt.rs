@@ -66,8 +66,10 @@ pub(crate) fn registry() -> MutexGuard<'static, Registry> {
     runtime().registry.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `fork` support: holds the registry lock across the fork.
+/// `fork` support: holds the switch lock and the registry lock across the
+/// fork (the switch lock is a leaf: nothing is taken while it is held).
 pub(crate) fn lock_for_fork(guards: &mut Vec<Box<dyn std::any::Any>>) {
+    guards.push(Box::new(SWITCH.lock().unwrap_or_else(|e| e.into_inner())));
     if let Some(rt) = RUNTIME.get() {
         guards.push(Box::new(
             rt.registry.lock().unwrap_or_else(|e| e.into_inner()),
@@ -96,10 +98,13 @@ fn load_options() -> Options {
     }
 }
 
-/// Is detection on? One relaxed load and a branch in the common case.
+/// Is detection on? One load and a branch in the common case.
 #[inline]
 pub fn enabled() -> bool {
-    match STATE.load(Ordering::Relaxed) {
+    // Acquire (a plain load on x86-64): a thread that sees detection on
+    // also sees the detection period started before it was switched on
+    // (`switch`), so it never checks in the previous one.
+    match STATE.load(Ordering::Acquire) {
         ON => true,
         OFF => false,
         _ => init(),
@@ -124,21 +129,23 @@ pub fn init() -> bool {
     STATE.load(Ordering::Relaxed) == ON
 }
 
+/// Serialises switching detection on and off: the check count, the start
+/// of a new detection period and the state byte change together, so no
+/// thread sees detection on before the period that goes with it, and no
+/// thread stores a verdict computed from a stale count last. A leaf lock.
+static SWITCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `f` (which may change the check count) and then sets the state
+/// byte from the count, under [`SWITCH`].
+fn switch(f: impl FnOnce()) {
+    let _g = SWITCH.lock().unwrap_or_else(|e| e.into_inner());
+    f();
+    let on = ENV_ON.load(Ordering::Relaxed) == 1 || CHECKS.load(Ordering::SeqCst) > 0;
+    STATE.store(if on { ON } else { OFF }, Ordering::SeqCst);
+}
+
 fn update_state() {
-    // Checks begin and end on several threads at once: a thread that read
-    // the count before another changed it must not store a stale verdict
-    // last (detection off in the middle of a check), so it reads the count
-    // again after its store, and stores again if it moved. In the single
-    // total order of these SeqCst operations the last store then matches
-    // the last change of the count.
-    loop {
-        let on = ENV_ON.load(Ordering::Relaxed) == 1 || CHECKS.load(Ordering::SeqCst) > 0;
-        STATE.store(if on { ON } else { OFF }, Ordering::SeqCst);
-        let still = ENV_ON.load(Ordering::Relaxed) == 1 || CHECKS.load(Ordering::SeqCst) > 0;
-        if still == on {
-            return;
-        }
-    }
+    switch(|| {});
 }
 
 /// Starts a `racedet::check` scope on the current thread: detection is on
@@ -150,13 +157,14 @@ pub fn begin_check() -> u64 {
     }
     runtime();
     let ctx = NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed);
-    if CHECKS.fetch_add(1, Ordering::SeqCst) == 0 && ENV_ON.load(Ordering::Relaxed) == 0 {
-        // Detection was off: what was recorded before is from an earlier
-        // period. Before the state says on, so threads that see it on find
-        // the new period.
-        crate::period::begin();
-    }
-    update_state();
+    switch(|| {
+        if CHECKS.fetch_add(1, Ordering::SeqCst) == 0 && ENV_ON.load(Ordering::Relaxed) == 0 {
+            // Detection was off: what was recorded before is from an
+            // earlier period. Before the state says on, so threads that see
+            // it on find the new period.
+            crate::period::begin();
+        }
+    });
     let outer = with_thread(|t| std::mem::replace(&mut t.context, ctx)).unwrap_or(0);
     let _ = OUTER_CHECKS.try_with(|s| s.borrow_mut().push((ctx, outer)));
     ctx
@@ -175,8 +183,9 @@ pub fn end_check(ctx: u64) -> Vec<crate::report::model::RaceReport> {
         .flatten()
         .unwrap_or(0);
     with_thread(|t| t.context = outer);
-    CHECKS.fetch_sub(1, Ordering::SeqCst);
-    update_state();
+    switch(|| {
+        CHECKS.fetch_sub(1, Ordering::SeqCst);
+    });
     crate::report::take_captured(ctx)
 }
 
