@@ -17,8 +17,8 @@
 //! reported, since the edges between them were not seen.
 //!
 //! Implementation. [`PERIOD`] counts the switches from off to on. Each
-//! thread notes the period it last worked in (`ThreadState::period`);
-//! on its first operation in a new period ([`enter`], one load and a
+//! thread notes the period it entered last (`rt::FastTls::period`); on
+//! its first access check in a new period ([`enter`], one load and a
 //! compare on the way into the thread state) it writes the time its slot
 //! had then into a per-slot table — every earlier access of that slot
 //! carries a time at most that — and starts a new epoch, so that its
@@ -36,7 +36,6 @@
 //! keeps the time the slot first entered the period, not the new owner's,
 //! so the old owner's accesses in the period still count as part of it.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, fence};
 
 use crate::clock::{Epoch, Slot};
@@ -51,13 +50,6 @@ const SLOTS: usize = 1 << 16;
 /// its time when it entered that period. Zeroed memory (period 0, before
 /// the first) until a slot is used, so untouched pages cost nothing.
 static ENTERED: [AtomicU64; SLOTS] = [const { AtomicU64::new(0) }; SLOTS];
-
-thread_local! {
-    /// The period this thread entered last (0: none). Verdicts are made on
-    /// the checking thread, in the period it works in; the engine's own
-    /// tests, which drive the shadow without a thread, are not in any.
-    static MINE: Cell<u32> = const { Cell::new(0) };
-}
 
 /// The current period.
 #[inline(always)]
@@ -81,7 +73,6 @@ pub(crate) fn enter(slot: Slot, own: u32, period: u32) {
     if (e.load(Ordering::Relaxed) >> 32) as u32 != period {
         e.store(u64::from(period) << 32 | u64::from(own), Ordering::Relaxed);
     }
-    let _ = MINE.try_with(|m| m.set(period));
     // Every access this thread records from now on is a store after this
     // fence; a thread that reads one and then fences (`predates`) sees the
     // entry above, so it never takes a new access for an old one.
@@ -92,7 +83,10 @@ pub(crate) fn enter(slot: Slot, own: u32, period: u32) {
 /// recorded in an earlier period (and so counts as ordered).
 #[cold]
 pub(crate) fn predates(epoch: Epoch) -> bool {
-    let mine = MINE.try_with(Cell::get).unwrap_or(0);
+    // Verdicts are made on the checking thread, in the period it entered
+    // last (`rt::thread_period`); the engine's own tests, which drive the
+    // shadow without a thread, are in none.
+    let mine = crate::rt::thread_period();
     if mine == 0 {
         return false;
     }

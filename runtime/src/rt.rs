@@ -275,13 +275,13 @@ fn with_thread_in<R, const NEW_EPOCH: bool, const CHECKING: bool>(
     // this thread dereferences it, and `READY` is null while the runtime is
     // busy on this thread (`busy`), so no other borrow of it is live here.
     let thr = unsafe { &mut *p };
-    if CHECKING && thr.period != crate::period::current() {
+    if CHECKING && thread_period() != crate::period::current() {
         enter_period(thr);
     }
     let before = thr.cur;
     let r = f(thr);
     if NEW_EPOCH {
-        set_fast_cell(thr.cur, thr.period);
+        set_fast_cell(thr.cur);
     } else {
         debug_assert_eq!(
             before, thr.cur,
@@ -308,11 +308,13 @@ pub(crate) struct FastTls {
     /// That leaf's hot cells, biased by the leaf's first word (see
     /// `Leaf::hot_bias`): `hot_bias + (addr >> 3)` is the cells of `addr`.
     pub hot_bias: Cell<*const FastCells>,
-    /// The detection period `cell` belongs to (`period.rs`). A thread that
-    /// has not worked since detection was switched off and on again must
-    /// not take its accesses to racedet objects for repeats of the ones it
-    /// recorded before: those count as history now, and the new access must
-    /// be recorded ([`fast_cell`]; raw accesses skip the test, see `api.rs`).
+    /// The detection period this thread entered last (`period.rs`; 0:
+    /// none), and so the one `cell` belongs to. A thread that has not
+    /// checked an access since detection was switched off and on again
+    /// must not take its accesses to racedet objects for repeats of the
+    /// ones it recorded before: those count as history now, and the new
+    /// access must be recorded ([`fast_cell`]; raw accesses skip the test,
+    /// see `api.rs`).
     pub period: Cell<u32>,
 }
 
@@ -347,11 +349,8 @@ pub(crate) fn fast_cell() -> u64 {
 
 /// `cur`: the thread's packed epoch, 0 when it has no state.
 #[inline(always)]
-fn set_fast_cell(cur: u64, period: u32) {
-    let _ = FAST.try_with(|f| {
-        f.cell.set(whole_cell(cur));
-        f.period.set(period);
-    });
+fn set_fast_cell(cur: u64) {
+    let _ = FAST.try_with(|f| f.cell.set(whole_cell(cur)));
 }
 
 #[cold]
@@ -373,11 +372,11 @@ fn with_thread_slow<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
         refresh_name(thr);
     }
     let _ = READY.try_with(|c| c.set(p));
-    if thr.period != crate::period::current() {
+    if thread_period() != crate::period::current() {
         enter_period(thr);
     }
     let r = f(thr);
-    set_fast_cell(thr.cur, thr.period);
+    set_fast_cell(thr.cur);
     Some(r)
 }
 
@@ -391,8 +390,14 @@ fn enter_period(thr: &mut ThreadState) {
     let period = crate::period::current();
     crate::period::enter(thr.slot, thr.own_clock(), period);
     thr.tick();
-    thr.period = period;
-    set_fast_cell(thr.cur, thr.period);
+    let _ = FAST.try_with(|f| f.period.set(period));
+    set_fast_cell(thr.cur);
+}
+
+/// The detection period this thread entered last (0: none).
+#[inline(always)]
+pub(crate) fn thread_period() -> u32 {
+    FAST.try_with(|f| f.period.get()).unwrap_or(0)
 }
 
 fn register_current() -> Option<*mut ThreadState> {
@@ -483,7 +488,7 @@ pub fn fork(site: crate::site::Site) -> Option<ForkToken> {
 /// new thread.
 pub fn start_thread(token: ForkToken) {
     let thr = busy(|| registry().start(token, None, os_tid()));
-    set_fast_cell(thr.cur, thr.period);
+    set_fast_cell(thr.cur);
     let p = Box::into_raw(Box::new(thr));
     let _ = CURRENT.try_with(|c| c.set(p));
     let _ = EXIT_GUARD.try_with(|_| ());
@@ -504,7 +509,7 @@ pub fn finish_current() {
     if p.is_null() {
         return;
     }
-    set_fast_cell(0, 0);
+    set_fast_cell(0);
     let _ = DEAD.try_with(|d| d.set(true));
     // SAFETY: `p` came from `Box::into_raw` on this thread and `CURRENT` no
     // longer refers to it, so this is the only owner.

@@ -38,9 +38,6 @@ pub struct ThreadState {
     pub cur: u64,
     /// Attribution context inherited from the creator (`racedet::check`).
     pub context: u64,
-    /// The detection period this thread last worked in (`period.rs`); 0,
-    /// before the first, until its first operation.
-    pub period: u32,
     /// The thread's name was looked up (names are set after start).
     pub name_known: bool,
     /// Clock at the last `fence(Release)`: what a later relaxed store publishes.
@@ -625,7 +622,6 @@ fn new_state(id: ThreadId, slot: Slot, clock: VectorClock, context: u64) -> Thre
         clock,
         version: new_clock_version(),
         context,
-        period: 0,
         name_known: false,
         fence_release: VectorClock::new(),
         fence_acquire: VectorClock::new(),
