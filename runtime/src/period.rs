@@ -27,9 +27,9 @@
 //! access of a slot that has not entered the current period yet (but did
 //! enter an earlier one: a thread enters before it records anything), or
 //! one no later than the time the slot entered the current period with,
-//! is from an earlier period and counts as ordered. This costs nothing on the paths that find
-//! accesses ordered; only the unordered branch (a race, or a read joining
-//! concurrent reads) reads the table.
+//! is from an earlier period and counts as ordered. This costs nothing on
+//! the paths that find accesses ordered; only the unordered branch (a
+//! race, or a read joining concurrent reads) reads the table.
 //!
 //! A slot passes to a new thread only after its previous owner finished;
 //! the new owner continues the slot's time above the old one's. The table

@@ -372,6 +372,8 @@ fn with_thread_slow<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
         refresh_name(thr);
     }
     let _ = READY.try_with(|c| c.set(p));
+    // Cold: enter on any kind of operation (harmless for the ones that
+    // record nothing, see `with_thread_checking`).
     if thread_period() != crate::period::current() {
         enter_period(thr);
     }
@@ -380,7 +382,7 @@ fn with_thread_slow<R>(f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
     Some(r)
 }
 
-/// The thread's first operation in this detection period: notes the time
+/// The thread's first access check in this detection period: notes the time
 /// its slot enters with, before which all its recorded accesses lie, and
 /// starts a new epoch so that its accesses from now on are later
 /// (`period.rs`).
